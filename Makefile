@@ -1,0 +1,65 @@
+# The two commands of the README: `make book` and `make test`. Everything else here is a step of theirs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.oquab-installed
+PROFILE ?= quick
+SMOKE := .smoke
+# Torch threads: the quick profile is sized for 2 cores.
+export OMP_NUM_THREADS ?= 2
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: book test venv world notebooks html unit nbval chapter clean
+
+## venv: create .venv (if missing) and install the package, editable, with the book and test extras.
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[book,test]"
+	@touch $@
+
+## world: generate the mini world of $(PROFILE) (cached: regenerated only when its config changes).
+world: venv
+	$(PY) -m oquab_lib.data.synth --profile $(PROFILE) --root data/miniworld-$(PROFILE)
+
+## notebooks: execute every notebook of _toc.yml with papermill at profile=$(PROFILE) into book/executed/.
+notebooks: world
+	$(PY) -m oquab_lib.runner --toc _toc.yml --out book/executed -p profile $(PROFILE)
+
+## html: build the book from the executed notebooks; fails on any Sphinx warning and on any CDN reference.
+html: venv
+	@mkdir -p _build
+	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going 2>&1 | tee _build/build.log
+	@! grep -E "WARNING|ERROR|CRITICAL|build finished with problems" _build/build.log || \
+		{ echo "make html: the build printed warnings or errors (see _build/build.log)"; exit 1; }
+	@test -f _build/html/index.html
+	@! grep -rlE '(src|href)="(https?:)?//[^"]+\.(js|css|woff2?)' _build/html --include='*.html' || \
+		{ echo "make html: the pages above load files from a CDN"; exit 1; }
+	@echo "book: $(CURDIR)/_build/html/index.html"
+
+## book: the whole book at profile=quick (README command 1).
+book: notebooks html
+
+## unit: the unit tests.
+unit: venv
+	$(PY) -m pytest -q tests
+
+## nbval: execute every notebook at profile=smoke, then re-run them under nbval from an empty results cache.
+nbval: venv
+	rm -rf $(SMOKE)
+	$(PY) -m oquab_lib.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE)/runs
+	rm -rf $(SMOKE)/runs
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
+
+## test: unit tests + notebooks under nbval at smoke size (README command 2; what .ci/run calls).
+test: unit nbval
+
+## chapter: run one chapter, e.g. make chapter NB=cvpr14_table2 ARGS="-p profile full -p data_root /data"
+chapter: venv
+	$(PY) -m oquab_lib.runner notebooks/$(NB).py out/$(NB).ipynb $(ARGS)
+
+clean:
+	rm -rf _build book/executed $(SMOKE)

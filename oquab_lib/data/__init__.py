@@ -1,0 +1,1 @@
+"""Data: the VOC / COCO readers, transforms, and the synthetic mini world (``data.synth``)."""

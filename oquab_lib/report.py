@@ -1,0 +1,106 @@
+"""What notebooks call to show results: paper-vs-ours tables, verdicts, and the claims register.
+
+Only notebooks import this module. Every chapter shows its numbers the same way:
+
+* :func:`paper_vs_ours` puts the paper's rows and ours (mean ± std over source-network seeds) in one table, with the
+  paper's column order;
+* :func:`verdict` turns a claimed ordering ("A beats B") into *reproduced*, *tie* or *not reproduced*, where a difference
+  smaller than twice the seed spread is a tie, never a win;
+* :func:`record_claim` / :func:`claims_table` gather every verdict of the book for the "Claims" page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from oquab_lib.cache import config_hash, load_json, save_json
+
+REPRODUCED, TIE, NOT_REPRODUCED = "reproduced", "tie", "not reproduced"
+
+
+def mean_std(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Column-wise mean and sample std (ddof=1) of per-seed rows; the std of a single row is NaN."""
+    return rows.mean(axis=0), rows.std(axis=0, ddof=1)
+
+
+def format_mean_std(mean: float, std: float, digits: int = 1) -> str:
+    """``"78.7 ± 1.2"``, or ``"78.7"`` when the spread is unknown (a single seed)."""
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    if std is None or (isinstance(std, float) and math.isnan(std)):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def paper_vs_ours(
+    paper: pd.DataFrame,
+    ours: dict[str, pd.DataFrame],
+    columns: list[str] | None = None,
+    digits: int = 1,
+) -> pd.DataFrame:
+    """One table with the paper's rows (``paper: <row>``) and ours (``ours: <row>``, mean ± std over seeds).
+
+    Args:
+        paper: the paper's table, rows = methods, columns = classes + ``mAP`` (percent).
+        ours: method name → per-seed rows (one row per source-network seed) with the same columns (percent).
+        columns: column order; defaults to the paper's.
+    Returns:
+        A DataFrame of strings, ready to display; missing paper cells show as ``–``.
+    """
+    columns = list(columns or paper.columns)
+    table = {}
+    for method, row in paper.iterrows():
+        table[f"paper: {method}"] = [format_mean_std(row.get(c, math.nan), math.nan, digits) for c in columns]
+    for method, rows in ours.items():
+        mean, std = mean_std(rows[columns])
+        table[f"ours: {method}"] = [format_mean_std(mean[c], std[c], digits) for c in columns]
+    return pd.DataFrame.from_dict(table, orient="index", columns=columns)
+
+
+def verdict(better: float, worse: float, spread: float) -> str:
+    """Verdict on the claim "``better`` > ``worse``" given a seed spread (std; NaN when unknown).
+
+    A difference smaller than twice the spread is a tie. With an unknown spread (one seed) any nonzero difference counts,
+    so chapters should always run at least two seeds.
+    """
+    difference = better - worse
+    threshold = 0.0 if spread is None or math.isnan(spread) else 2.0 * spread
+    if abs(difference) <= threshold:
+        return TIE
+    return REPRODUCED if difference > 0 else NOT_REPRODUCED
+
+
+def pooled_spread(*stds: float) -> float:
+    """The spread of a difference of two independent means' seeds: sqrt(s1² + s2²) (NaN if any is NaN)."""
+    return math.sqrt(sum(s * s for s in stds))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a paper and what we measured for it."""
+
+    paper: str  # "CVPR 2014" or "CVPR 2015"
+    claim: str  # the claim in words
+    paper_figure: str  # what the paper reports, e.g. "78.7 vs 70.9 mAP"
+    ours: str  # what we measured, with spread
+    verdict: str  # reproduced / tie / not reproduced (or a sentence for qualitative claims)
+    chapter: str  # the notebook name that shows it, for links
+
+
+def record_claim(runs_dir: str | Path, claim: Claim) -> None:
+    """Store a chapter's verdict so the Claims page can gather them (one JSON file per chapter and claim)."""
+    key = f"{claim.chapter}--{config_hash({'claim': claim.claim})}"
+    save_json(Path(runs_dir) / "claims" / f"{key}.json", asdict(claim))
+
+
+def claims_table(runs_dir: str | Path) -> pd.DataFrame:
+    """Every recorded claim, sorted by paper and chapter."""
+    folder = Path(runs_dir) / "claims"
+    rows = [load_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    columns = [f for f in Claim.__dataclass_fields__]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["paper", "chapter"], kind="stable").reset_index(drop=True)

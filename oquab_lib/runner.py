@@ -1,0 +1,139 @@
+"""Execute the book's notebooks with papermill: ``python -m oquab_lib.runner``.
+
+Notebooks are stored as jupytext py:percent scripts (``notebooks/*.py``); papermill needs an ``.ipynb``, so this module
+converts each script in memory, checks the ``-p name value`` parameters against the notebook's ``parameters`` cell (an
+unknown name is a one-line error listing the accepted ones, where papermill would only warn), executes it, and writes the
+executed notebook atomically. Examples::
+
+    python -m oquab_lib.runner notebooks/cvpr14_table2.py out.ipynb -p profile full -p data_root /data
+    python -m oquab_lib.runner --toc _toc.yml --out book/executed -p profile quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from papermill.exceptions import PapermillExecutionError
+
+from oquab_lib.cache import atomic_write_bytes
+from oquab_lib.errors import ConfigError, OquabError
+
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def notebook_parameters(script: Path) -> dict[str, object]:
+    """Names and default values of the ``parameters`` cell of a py:percent notebook."""
+    import jupytext
+
+    notebook = jupytext.read(script)
+    for cell in notebook.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return {
+                target.id: ast.literal_eval(node.value)
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            }
+    raise ConfigError(f"{script}: no cell tagged 'parameters'; add '# %% tags=[\"parameters\"]' above the defaults")
+
+
+def check_parameters(script: Path, given: dict[str, object]) -> None:
+    accepted = notebook_parameters(script)
+    for name in given:
+        if name not in accepted:
+            raise ConfigError(f"{script.name}: unknown parameter {name!r}; accepted: {', '.join(accepted)}")
+
+
+def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path | None = None) -> float:
+    """Run one notebook script with papermill into ``output`` (written atomically). Returns the wall time in seconds."""
+    import jupytext
+    import papermill
+
+    if not script.is_file():
+        raise ConfigError(f"notebook {script} does not exist; notebooks live in notebooks/*.py")
+    check_parameters(script, parameters)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / (script.stem + ".ipynb")
+        executed = Path(tmp) / ("executed-" + script.stem + ".ipynb")
+        notebook = jupytext.read(script)
+        notebook.metadata.setdefault("kernelspec", KERNELSPEC)
+        notebook.metadata.setdefault("language_info", {"name": "python"})
+        jupytext.write(notebook, source)
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
+            kernel_name="python3", progress_bar=False, log_output=False,
+        )
+        atomic_write_bytes(output, executed.read_bytes())
+    return time.perf_counter() - start
+
+
+EXECUTED_DIR = "book/executed"
+
+
+def toc_notebooks(toc_file: Path) -> list[Path]:
+    """The notebook scripts behind every ``book/executed/<name>`` entry of the book's table of contents, in order."""
+    text = yaml.safe_load(toc_file.read_text())
+    prefix = EXECUTED_DIR + "/"
+    names: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "file" and isinstance(value, str) and value.startswith(prefix):
+                    names.append(value[len(prefix):].removesuffix(".ipynb"))
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(text)
+    return [Path("notebooks") / f"{name}.py" for name in names]
+
+
+def _parse_value(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oquab_lib.runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebook", nargs="?", type=Path, help="a notebooks/*.py script")
+    parser.add_argument("output", nargs="?", type=Path, help="the executed .ipynb to write")
+    parser.add_argument("--toc", type=Path, help="execute every notebook the book's _toc.yml lists under --out")
+    parser.add_argument("--out", type=Path, default=Path(EXECUTED_DIR), help="folder for --toc outputs")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    args = parser.parse_args(argv)
+    parameters = {name: _parse_value(value) for name, value in args.parameter}
+    try:
+        if args.toc:
+            jobs = [(nb, args.out / f"{nb.stem}.ipynb") for nb in toc_notebooks(args.toc)]
+        elif args.notebook and args.output:
+            jobs = [(args.notebook, args.output)]
+        else:
+            parser.error("give NOTEBOOK OUTPUT, or --toc _toc.yml")
+        for script, output in jobs:
+            seconds = execute(script, output, parameters)
+            print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
+    except OquabError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except PapermillExecutionError as error:
+        print(f"error: {script} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+import pytest
+
+from oquab_lib import runner
+from oquab_lib.errors import ConfigError
+
+NOTEBOOK = '''# %% [markdown]
+# A tiny chapter.
+
+# %% tags=["parameters"]
+profile = "quick"
+seed = 0
+
+# %%
+print(profile, seed * 2)
+'''
+
+
+def test_parameters_are_read_from_the_tagged_cell(tmp_path):
+    script = tmp_path / "chapter.py"
+    script.write_text(NOTEBOOK)
+    assert runner.notebook_parameters(script) == {"profile": "quick", "seed": 0}
+
+
+def test_unknown_parameter_is_a_one_line_error(tmp_path):
+    script = tmp_path / "chapter.py"
+    script.write_text(NOTEBOOK)
+    with pytest.raises(ConfigError, match=r"unknown parameter 'sede'; accepted: profile, seed"):
+        runner.check_parameters(script, {"sede": 1})
+
+
+def test_notebook_without_parameters_cell(tmp_path):
+    script = tmp_path / "chapter.py"
+    script.write_text("# %%\nx = 1\n")
+    with pytest.raises(ConfigError, match="parameters"):
+        runner.notebook_parameters(script)
+
+
+def test_toc_lists_the_executed_chapters_in_order(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text(
+        "root: book/intro\nparts:\n  - chapters:\n      - file: book/executed/a\n      - file: book/prose\n"
+        "      - file: book/executed/b\n"
+    )
+    assert [p.as_posix() for p in runner.toc_notebooks(toc)] == ["notebooks/a.py", "notebooks/b.py"]
+
+
+def test_execute_runs_papermill_with_parameters(tmp_path):
+    script = tmp_path / "chapter.py"
+    script.write_text(NOTEBOOK)
+    out = tmp_path / "out" / "chapter.ipynb"
+    runner.execute(script, out, {"seed": 21}, cwd=tmp_path)
+    assert "quick 42" in out.read_text()
