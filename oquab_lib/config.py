@@ -25,19 +25,23 @@ NOTEBOOK_PARAMETERS = ("profile", "data_root", "device", "seed", "runs_dir", "ov
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
         "world": dict(scale="smoke"),
-        "source": dict(arch="smoke"),
+        "source": dict(arch="smoke", epochs=2, batch_size=32, lr=0.01, lr_milestones=(), decoded_cache=True, threads=0),
         "cvpr14": dict(),
         "cvpr15": dict(),
     },
     "quick": {
         "world": dict(scale="quick"),
-        "source": dict(arch="quick"),
+        # tuned to the 2-core budget: 8 source nets (4 variants x 2 seeds) in about 6 minutes together
+        "source": dict(arch="quick", epochs=8, batch_size=64, lr=0.02, schedule="step", lr_milestones=(6,),
+                       decoded_cache=True, threads=2),
         "cvpr14": dict(),
         "cvpr15": dict(),
     },
     "full": {
         "world": dict(scale="none"),  # real data: nothing is generated
-        "source": dict(arch="full"),
+        # Krizhevsky's recipe as in torchvision's references: SGD 0.01, momentum 0.9, wd 5e-4, /10 every 30 epochs
+        "source": dict(arch="full", epochs=90, batch_size=128, lr=0.01, schedule="step", lr_milestones=(30, 60),
+                       decoded_cache=False, num_workers=8, threads=0),
         "cvpr14": dict(),
         "cvpr15": dict(),
     },
@@ -110,6 +114,10 @@ def resolve(
     if profile == "full" and not data_root:
         raise ConfigError("profile 'full' needs data_root: the folder holding VOCdevkit/ (and coco/), e.g. -p data_root /data")
     root = Path(data_root) if data_root else default_data_root(profile)
+    if profile == "full":
+        from oquab_lib.data.voc import check_vocdevkit  # deferred: config sits below data in the import order
+
+        check_vocdevkit(root, years=("2012",))  # one-line ConfigError naming data_root when it is not a VOCdevkit
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(f"seed={seed!r}: expected an integer")
     return Run(profile, root, _resolve_device(device), seed, Path(runs_dir), sections)

@@ -48,3 +48,11 @@ def test_section_returns_a_copy():
     run = resolve("smoke", device="cpu")
     run.section("world")["injected"] = True
     assert "injected" not in run.section("world")
+
+
+def test_full_profile_rejects_a_data_root_that_is_not_a_vocdevkit(tmp_path):
+    with pytest.raises(ConfigError, match=r"data_root=.* is not a VOCdevkit"):
+        resolve("full", data_root=tmp_path, device="cpu")
+    for sub in ("JPEGImages", "Annotations", "ImageSets/Main"):
+        (tmp_path / "VOCdevkit" / "VOC2012" / sub).mkdir(parents=True)
+    assert resolve("full", data_root=tmp_path, device="cpu").data_root == tmp_path
