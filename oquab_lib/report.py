@@ -104,3 +104,13 @@ def claims_table(runs_dir: str | Path) -> pd.DataFrame:
     columns = [f for f in Claim.__dataclass_fields__]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["paper", "chapter"], kind="stable").reset_index(drop=True)
+
+
+def claims_display(frame: pd.DataFrame) -> "pd.io.formats.style.Styler":
+    """The claims table for the book: the chapter column becomes a link to the executed chapter's page."""
+    shown = frame.copy()
+    shown["chapter"] = [f'<a href="{name}.html">{name}</a>' for name in shown["chapter"]]
+    colours = {REPRODUCED: "#d9f2d9", TIE: "#fff3cd", NOT_REPRODUCED: "#f8d7da"}
+    return shown.style.hide(axis="index").map(
+        lambda value: f"background-color: {colours[value]}" if value in colours else "", subset=["verdict"]
+    )
