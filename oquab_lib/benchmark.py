@@ -1,0 +1,115 @@
+"""Test-time cost of the two papers' pipelines on the same images, measured in one run.
+
+CVPR'14 scores an image by cropping ~500 square patches, resizing each to the network input and running the whole
+network on every patch. CVPR'15 runs C1–C5 once over the whole image and FC6–FC8 as convolutions, so the patches'
+shared computation is done once. :func:`fcn_vs_patches` times both on the same random images and sets the measured
+speed-up beside the ratio of their FLOPs. Timings on a shared machine are noisy, which is why both are measured in the
+same run and only their ratio is reported as the result.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from oquab_lib.models import build_alexnet, count_flops, get_spec, normalization
+from oquab_lib.patches import crop_patches, tile_patches
+from oquab_lib.weak_net import fc_to_conv
+
+
+TEST_SCALES = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # CVPR'15 multi-scale test
+
+
+def _timed(fn, repeats: int, device: str) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeats`` runs, after one warm-up run."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def fcn_vs_patches(
+    variant: str = "quick",
+    image_size: tuple[int, int] | None = None,
+    num_images: int = 4,
+    repeats: int = 3,
+    batch_size: int = 256,
+    device: str = "cpu",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Seconds per image of the patch pipeline and of the fully-convolutional net, with their FLOP ratio.
+
+    Args:
+        variant: AlexNet variant (``full``: 224-px patches of ~500×375 images; ``quick``: 48-px, ~160×120 images).
+        image_size: ``(width, height)`` of the test images; defaults to VOC's 500×375 scaled to the variant's input.
+    Returns:
+        One row per pipeline: ``patches_per_image``, ``seconds_per_image``, ``gflops_per_image``, plus the speed-up
+        and FLOP ratio of the fully-convolutional net over the patch pipeline.
+    """
+    spec = get_spec(variant)
+    width, height = image_size or (round(500 * spec.input_size / 224), round(375 * spec.input_size / 224))
+    net = build_alexnet(variant, num_classes=21, seed=seed).eval().to(device)
+    conv = fc_to_conv(net).eval().to(device)
+    mean, std = normalization(variant)
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.rand(num_images, 3, height, width, generator=generator).to(device)
+    boxes = tile_patches(width, height)
+    norm_mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
+    norm_std = torch.tensor(std, device=device).view(1, 3, 1, 1)
+
+    @torch.inference_mode()
+    def patch_pipeline() -> None:
+        for image in images:
+            crops = crop_patches(image, boxes, out_size=spec.input_size, mean=mean, std=std, device=device)
+            for start in range(0, len(crops), batch_size):
+                net(crops[start:start + batch_size])
+
+    normalized = (images - norm_mean) / norm_std
+    # Scales that shrink the image below the network's input size are skipped (they have no valid output cell).
+    scaled = [torch.nn.functional.interpolate(normalized, scale_factor=f, mode="bilinear") for f in TEST_SCALES
+              if min(height, width) * f >= spec.input_size]
+
+    @torch.inference_mode()
+    def fully_convolutional() -> None:
+        conv(normalized)
+
+    @torch.inference_mode()
+    def fully_convolutional_multiscale() -> None:
+        for batch in scaled:
+            conv(batch)
+
+    rows = []
+    for name, fn, flops in tqdm(
+        [
+            ("CVPR'14 patches", patch_pipeline, len(boxes) * count_flops(net, spec.input_size)),
+            ("CVPR'15 fully convolutional, 1 scale", fully_convolutional, count_flops(conv, (height, width))),
+            (f"CVPR'15 fully convolutional, {len(scaled)} scales", fully_convolutional_multiscale,
+             sum(count_flops(conv, tuple(batch.shape[-2:])) for batch in scaled)),
+        ],
+        desc="timing", leave=False,
+    ):
+        seconds = _timed(fn, repeats, device) / num_images
+        rows.append(dict(pipeline=name, patches_per_image=len(boxes), seconds_per_image=seconds, gflops_per_image=flops / 1e9))
+    table = pd.DataFrame(rows).set_index("pipeline")
+    table.attrs.update(variant=variant, device=device, image_size=f"{width}x{height}")
+    return table
+
+
+def speedup_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per fully-convolutional row: the measured speed-up over the patch pipeline beside the ratio of their FLOPs."""
+    patches = table.iloc[0]
+    others = table.iloc[1:]
+    return pd.DataFrame({
+        "measured speed-up": patches.seconds_per_image / others.seconds_per_image,
+        "FLOP ratio": patches.gflops_per_image / others.gflops_per_image,
+    })

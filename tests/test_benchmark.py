@@ -1,0 +1,11 @@
+from oquab_lib import benchmark
+
+
+def test_fcn_vs_patches_measures_both_pipelines_on_the_same_images():
+    table = benchmark.fcn_vs_patches("smoke", image_size=(64, 48), num_images=1, repeats=1)
+    assert list(table.columns) == ["patches_per_image", "seconds_per_image", "gflops_per_image"]
+    assert len(table) == 3 and (table.seconds_per_image > 0).all()
+    ratios = benchmark.speedup_table(table)
+    # One fully-convolutional pass does less arithmetic than hundreds of overlapping patches.
+    assert ratios["FLOP ratio"].iloc[0] > 1
+    assert table.patches_per_image.iloc[0] > 100
