@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oquab-installed
 PROFILE ?= quick
 SMOKE := .smoke
+# nbval starts each kernel in the notebook's folder: the smoke chapters get absolute paths.
+SMOKE_RUNS := $(CURDIR)/$(SMOKE)/runs
+SMOKE_WORLD := $(CURDIR)/data/miniworld-smoke
 # Torch threads: the quick profile is sized for 2 cores.
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
@@ -50,8 +53,8 @@ unit: venv
 ## nbval: execute every notebook at profile=smoke, then re-run them under nbval from an empty results cache.
 nbval: venv
 	rm -rf $(SMOKE)
-	$(PY) -m oquab_lib.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE)/runs
-	rm -rf $(SMOKE)/runs
+	$(PY) -m oquab_lib.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE_RUNS) -p data_root $(SMOKE_WORLD)
+	rm -rf $(SMOKE_RUNS)
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
 
 ## test: unit tests + notebooks under nbval at smoke size (README command 2; what .ci/run calls).

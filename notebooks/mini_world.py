@@ -1,0 +1,346 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The mini world
+#
+# Both papers rest on data this project cannot download: ImageNet (1.2 million photographs of 1000 classes, plus
+# 512 more classes from ImageNet-22k for PRE-1512), Pascal VOC 2007 and 2012 (objects, actions) and MS COCO. The
+# `quick` and `smoke` profiles therefore run in a **mini world**, generated on first use
+# (`oquab_lib.data.synth.ensure_world`), whose parts play the roles of those datasets and are written in their real
+# on-disk formats (an ImageFolder tree, VOC devkit trees, COCO JSON), so the real readers and the real evaluation code
+# run on it unchanged. The `full` profile reads the real datasets instead.
+#
+# The world is built around what the papers' claims depend on:
+#
+# - **A source domain like ImageNet.** Object-centric images of the *leaves* of an is-a taxonomy (animal → mammal →
+#   hoofed mammal → cattle → "cattle 03"). Objects are procedural shapes assembled from parts (bodies, heads, legs,
+#   wheels, windows, seats, leaves...) by about twenty body plans; a *genus* (dog, cattle, bus, chair...) fixes a plan,
+#   a palette, textures and a real-world size, and its leaves perturb them. Siblings share parts, so they are
+#   confusable, and what a network learns on some leaves transfers along the taxonomy: a sheep is a quadruped like a
+#   dog. This is the property that makes "pretraining on the right classes" (PRE-1512) a testable claim.
+# - **Pretraining subsets chosen like the paper's.** 1000C (ILSVRC-like: many dogs and birds, few hoofed mammals,
+#   furniture or vehicles), 1000R (as many classes at random, 25 % fewer images), 1512 (1000C plus every leaf under the
+#   five superclasses the paper added, in the paper's proportions) and our control 1512D (1512's class and image
+#   counts, extra classes drawn *away* from the targeted superclasses).
+# - **Target scenes like Pascal VOC.** The 20 VOC classes are bound to taxonomy nodes; scenes hold one to several
+#   objects on context backgrounds, with VOC-like co-occurrence (riders on horses and bikes, chairs around tables),
+#   wide scale and position variation, occlusion, truncation and `difficult` flags. Target objects are drawn from
+#   every leaf under a class's node, including *held-out* leaves that no source subset contains, so transfer is never
+#   identity.
+# - **Actions** (the VOC 2012 Action analog): people whose pose and held object determine one of the ten actions, and
+#   a **COCO analog** with the 80 COCO classes, more and smaller objects per image.
+# - **Difficulty as a documented parameter.** One knob (`world.difficulty`) sets how close siblings are, how much
+#   instances vary and how cluttered images are, so that the source task stays far from saturation.
+#
+# This chapter shows samples of each part and sets the world's statistics beside the real datasets' published ones
+# (`oquab_lib.data.synth.reference`, each number with its source).
+
+# %%
+import json
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import oquab_lib.session
+from oquab_lib.data.classes import COCO_CLASSES, TARGETED_BY_1512, VOC_ACTIONS
+from oquab_lib.data.synth import class_coverage, object_table, sample_grid, source_statistics, world_statistics
+from oquab_lib.data.synth import figures, reference
+
+# %% tags=["parameters"]
+profile = "quick"
+data_root = None
+device = "auto"
+seed = 0
+runs_dir = "runs"
+overrides = {}
+
+# %%
+run = oquab_lib.session.start(profile, data_root, device, seed, runs_dir, overrides)
+synthetic = run.is_synthetic
+world = json.loads((run.data_root / "world.json").read_text()) if synthetic else None
+if synthetic:
+    taxonomy = pd.DataFrame(json.loads((run.data_root / "taxonomy.json").read_text()))
+    kinds = taxonomy["kind"].value_counts()
+    counts, config = world["counts"], world["config"]
+    print(f"profile {run.profile}: the mini world at {run.data_root} (hash {world['hash']}, difficulty "
+          f"{config['difficulty']}): {kinds['leaf']} leaves under {kinds['genus']} genera and {kinds['internal']} "
+          f"higher nodes; {counts['source_images']['train']:,} + {counts['source_images']['val']:,} source images "
+          f"(train + val, {config['source_size']} px) for the {counts['source_leaves']} leaves some variant uses; "
+          f"{config['scene_long_side']}-px scenes.")
+else:
+    print(f"profile {run.profile}: real data under {run.data_root}; this chapter describes the synthetic mini world "
+          "and only its table of published statistics applies.")
+
+# %% [markdown]
+# ## The published statistics we compare with
+#
+# Only numbers checked against their source are listed. The VOC devkits count only *non-difficult* objects (the ones
+# the evaluation uses); the VOC 2012 test labels were never released (results went to an evaluation server), so no
+# object count exists for that split. The action counts are those the CVPR 2014 paper gives.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+reference.reference_table()
+
+# %% [markdown]
+# ## The source domain: an ImageNet analog
+#
+# One row per superclass, random leaves among those that have images (a leaf's name is its genus and a number).
+# Within a row the leaves of a genus share their body plan and most parameters; instances vary in pose, colour,
+# scale and position, on cluttered backdrops that never encode the class, sometimes with a partial object of another
+# genus.
+
+# %%
+if synthetic:
+    sample_grid(run.data_root, "source", per_row=8, seed=run.seed)
+    plt.show()
+
+# %% [markdown]
+# ## The pretraining subsets, beside the paper's
+#
+# The paper pretrains on ILSVRC-2012 (PRE-1000C), on 1000 random ImageNet classes with about 25 % fewer images
+# (PRE-1000R), and on ILSVRC plus 512 classes under five superclasses that hold 11 of the 20 VOC classes (PRE-1512).
+# The world is about ten times smaller in classes, so the comparable part is the *ratios* to 1000C.
+
+# %%
+if synthetic:
+    source_stats = source_statistics(run.data_root)
+    variants = reference.variant_comparison(source_stats)
+    targeted = reference.targeted_comparison(run.data_root)
+else:
+    variants = targeted = "skipped: the full profile pretrains on real data (see the Real data chapter)"
+
+# %%
+# NBVAL_CHECK_OUTPUT
+variants.round(2) if synthetic else variants
+
+# %%
+# NBVAL_CHECK_OUTPUT
+targeted.round(1) if synthetic else targeted
+
+# %%
+if synthetic:
+    v = variants
+    print(f"1512 has {v.loc['1512', 'ours: classes / 1000C']:.2f}x the classes of 1000C (paper "
+          f"{v.loc['1512', 'paper: classes / 1000C']:.2f}x) and {v.loc['1512', 'ours: images / 1000C']:.2f}x its "
+          f"training images (paper {v.loc['1512', 'paper: images / 1000C']:.2f}x): the paper's added classes hold "
+          f"fewer images each ({v.loc['1512', 'paper: images / class']:.0f} per class on average against "
+          f"{v.loc['1000C', 'paper: images / class']:.0f}), ours as many as 1000C's "
+          f"({v.loc['1512', 'ours: images / class']:.0f}). 1000R keeps "
+          f"{v.loc['1000R', 'ours: images / 1000C']:.2f}x the images "
+          f"(paper {v.loc['1000R', 'paper: images / 1000C']:.2f}x). "
+          f"Of the {targeted.loc['total', 'ours: added classes']} classes 1512 adds, "
+          f"{targeted.loc['hoofed mammal', 'ours: % of added']:.0f} % are hoofed mammals (paper "
+          f"{targeted.loc['hoofed mammal', 'paper: % of added']:.0f} %). Under the five targeted superclasses, "
+          f"1000C, 1000R, 1512 and 1512D hold "
+          f"{', '.join(str(source_stats.loc[x, 'targeted_classes']) for x in v.index)} classes respectively.")
+
+# %% [markdown]
+# ## What each variant holds of each VOC class
+#
+# A VOC class is a taxonomy node (`cow` is the cattle genus; `bird` and `boat` are internal nodes over several
+# genera), and target instances are drawn uniformly over the node's leaves. The table counts the node's leaves, its
+# held-out leaves (target only, in no variant) and how many leaves each variant holds: this is what transfer can lean
+# on. The 11 classes under the targeted superclasses are where 1512 should help.
+
+# %%
+coverage = class_coverage(run.data_root) if synthetic else "skipped: no taxonomy for real data"
+
+# %%
+# NBVAL_CHECK_OUTPUT
+coverage
+
+# %%
+if synthetic:
+    under = coverage.loc[list(TARGETED_BY_1512)]
+    print(f"The {len(under)} targeted VOC classes have {under['leaves'].sum()} leaves ({under['heldout'].sum()} "
+          f"held out); 1000C holds {under['1000C'].sum()} of them, 1000R {under['1000R'].sum()}, 1512 "
+          f"{under['1512'].sum()} and 1512D {under['1512D'].sum()}. "
+          f"Classes with no leaf in 1000C: {', '.join(coverage.index[coverage['1000C'] == 0]) or 'none'}.")
+
+# %% [markdown]
+# ## Target scenes: the Pascal VOC analog
+#
+# Scenes of the VOC 2007 analog's test split with their boxes (red) and `difficult` objects (yellow, dashed): an
+# object is difficult when its visible box is tiny or when most of it is hidden by nearer objects (including
+# distractors of non-target leaves, drawn but never annotated). Boxes are the extent of the visible pixels; the image
+# sizes follow VOC's aspect ratios.
+
+# %%
+if synthetic:
+    sample_grid(run.data_root, "voc", year="2007", split="test", n=12, with_difficult=4, seed=run.seed)
+    plt.show()
+
+# %%
+if synthetic:
+    objects = {name: object_table(run.data_root, name) for name in ("voc07", "voc12", "action", "coco")}
+    datasets = reference.dataset_comparison(run.data_root, objects)
+    classes = reference.voc07_class_comparison(objects["voc07"])
+else:
+    datasets = classes = "skipped: the full profile's data are the real datasets themselves"
+
+# %% [markdown]
+# Every split beside the real one it stands for. Objects are the non-difficult ones (persons for actions, all
+# annotations for COCO); *real / ours images* says how many times larger the real split is.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+datasets.round(2) if synthetic else datasets
+
+# %% [markdown]
+# Per VOC class, our VOC 2007 trainval beside the real one (devkit Table 1): images holding a non-difficult object of
+# the class, non-difficult objects, each also as a percentage; ours also the fraction of the class's objects that
+# are difficult and their median relative size $\sqrt{\text{box area} / \text{image area}}$.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+classes.round({c: 2 if c == "ours: median size" else 1 for c in classes.columns}) if synthetic else classes
+
+# %%
+if synthetic:
+    figures.class_share_figure(classes)
+    plt.show()
+    voc07 = datasets.loc[("VOC 2007", "trainval")]
+    gap = (classes["ours: % images"] - classes["real: % images"]).abs()
+    ours_share, real_share = classes["ours: % images"], classes["real: % images"]
+    print(f"Our VOC 2007 trainval has {voc07['ours: objects / image']:.2f} non-difficult objects per image (real "
+          f"{voc07['real: objects / image']:.2f}) in {voc07['ours: images']} images, "
+          f"{voc07['real / ours images']:.1f}x fewer than the real {voc07['real: images']:,}. The most frequent "
+          f"class is {ours_share.idxmax()} in ours ({ours_share.max():.0f} % of the images) and "
+          f"{real_share.idxmax()} in the real one ({real_share.max():.0f} %); the share of images holding a class "
+          f"differs from the real one by {gap.median():.1f} points in the median class, at most {gap.max():.1f} "
+          f"({gap.idxmax()}).")
+
+# %% [markdown]
+# The size of objects. The devkits publish no size statistics, so this figure shows ours alone: on the left the VOC
+# 2007 analog's objects, difficult ones stacked apart; on the right the cumulative distribution of each scene
+# dataset's object sizes. Real COCO has smaller objects than VOC, and so should the COCO analog.
+
+# %%
+if synthetic:
+    tables = {"VOC 2007 analog": objects["voc07"], "VOC 2012 analog": objects["voc12"],
+              "COCO analog": objects["coco"]}
+    figures.object_size_figure(tables)
+    plt.show()
+    quartiles = {name: table["rel_size"].quantile([0.25, 0.5, 0.75]).tolist() for name, table in tables.items()}
+    print(f"Relative size, quartiles (25 / 50 / 75 %): "
+          f"{'; '.join(f'{n} {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}' for n, q in quartiles.items())}. Difficult objects: "
+          f"{100 * objects['voc07']['difficult'].mean():.1f} % of the VOC 2007 analog's, "
+          f"{100 * objects['voc12']['difficult'].mean():.1f} % of the VOC 2012 analog's; truncated: "
+          f"{100 * objects['voc07']['truncated'].mean():.1f} % and {100 * objects['voc12']['truncated'].mean():.1f} %.")
+
+# %% [markdown]
+# ## Actions: the VOC 2012 Action analog
+#
+# Each annotated person does one of the ten VOC actions, set by their pose and by what they hold or stand by (a phone,
+# a book, a camera, an instrument, a computer, a bicycle or a horse); some do two plausible things at once, a few
+# none of them (`other`, a distractor the evaluation ignores). As in the real release, action images are listed in
+# `ImageSets/Action` and persons are indexed within their image.
+
+# %%
+if synthetic:
+    sample_grid(run.data_root, "action", n=8, seed=run.seed)
+    plt.show()
+    actions = world_statistics(run.data_root, datasets=("action",)).loc["action", "objects"].unstack("split")
+    actions = actions.reindex(index=[*VOC_ACTIONS, "other"], columns=["train", "val", "test"]).fillna(0).astype(int)
+else:
+    actions = "skipped: real VOC 2012 Action data"
+
+# %%
+# NBVAL_CHECK_OUTPUT
+actions
+
+# %%
+if synthetic:
+    persons = objects["action"][objects["action"]["cls"] == "person"]
+    multi = persons["actions"].str.contains(r"\+").mean()
+    print(f"{len(persons)} annotated persons in {persons['image_id'].nunique()} images; {100 * multi:.0f} % do two "
+          f"actions at once and {100 * (persons['actions'] == 'other').mean():.0f} % none of the ten. The CVPR 2014 "
+          "paper excludes training persons with several actions (so does our Table 3 chapter); all are tested.")
+
+# %% [markdown]
+# ## The COCO analog
+#
+# The 80 COCO classes on the same taxonomy, with more and smaller objects per image, written as COCO's
+# `instances_{train,val}.json` (real category ids, with COCO's ten gaps) and readable by `pycocotools`.
+
+# %%
+if synthetic:
+    sample_grid(run.data_root, "coco", n=8, seed=run.seed)
+    plt.show()
+    coco = datasets.loc[("COCO 2014", "train")]
+    missing = sorted(set(COCO_CLASSES) - set(objects["coco"]["cls"]))
+    print(f"The COCO analog's train split: {coco['ours: images']} images, {coco['ours: objects / image']:.1f} objects "
+          f"per image (VOC 2007 analog: {voc07['ours: objects / image']:.1f}), {coco['ours: classes']} of the 80 "
+          f"classes present{' (absent: ' + ', '.join(missing) + ')' if missing else ''}.")
+
+# %% [markdown]
+# ## Difficulty
+#
+# A throwaway prototype of the world (about 200 leaves, well-separated siblings, little clutter) reached 94 % source
+# top-1 accuracy and made the 1512-vs-1000C gap twice the paper's: a saturated source task tells nothing about
+# transfer. `world.difficulty` (0 to 1) therefore sets every nuisance parameter below; any of the first three can
+# also be set explicitly. In units of each shape parameter's natural spread, `sibling_spread` is how far a leaf moves
+# from its genus (smaller: closer, more confusable siblings) and `instance_jitter` how far an instance moves from its
+# leaf; `clutter` is the mean number of background shapes, `distractor_prob` the chance of a partial object of
+# another genus, `fill_min` the smallest fraction of the frame the object fills, `noise` the pixel noise (of 255).
+
+# %%
+knobs = (pd.Series(world["knobs"], name="value").rename_axis("knob").to_frame() if synthetic
+         else "skipped: real data have no knobs")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+knobs.round(3) if synthetic else knobs
+
+# %% [markdown]
+# ## What the analog does and does not capture
+#
+# ```{admonition} What the analog does and does not capture
+# :class: warning
+# **It captures** the structure the papers' claims rest on: an is-a taxonomy whose siblings share parts, so features
+# transfer along it; pretraining subsets chosen by the paper's rules (an ILSVRC-like skew, a random draw with fewer
+# images, the five targeted superclasses in the paper's proportions), plus a control the paper lacks (1512D); target
+# classes bound to taxonomy nodes with held-out leaves; VOC-like class frequencies (the class table), co-occurrence,
+# scale and position variation, occlusion, truncation and difficult flags; actions decided by pose and held objects;
+# and the real file formats, so the real readers and the real evaluation code run.
+#
+# **It does not capture** real photographs: objects are procedural shapes with flat colours and simple textures, with
+# no real lighting, materials or natural-image statistics, so what a network learns here is not what it learns on
+# ImageNet. Images are tiny (56-px source images and 160-px scenes in `quick`, against ImageNet's and VOC's roughly
+# 500-px photographs and a 224-px network input), the networks are small, and every split is many times smaller
+# than the real one (the range is printed below the box).
+#
+# **Consequences.** Absolute numbers (top-1, AP, mAP) are not comparable with the papers'. Orderings are what the
+# book tests, and even they can be exaggerated or shrunk by the world's choices: how confusable siblings are
+# (`difficulty`), how many leaves of each VOC class each variant holds (the coverage table), and how many images the
+# added classes hold (ours as many as 1000C's, the paper's fewer). The prototype at low difficulty doubled the
+# paper's PRE-1512 gain; the profiles' difficulty was set so the source task stays far from saturation, not to
+# reproduce any result.
+#
+# **VOC 2012 test labels are on disk.** Real VOC 2012 test labels were never released (an evaluation server scored
+# submissions). There is no server here, so the analog's test labels sit beside the others; chapters use them only
+# for final numbers, never to choose a setting.
+# ```
+
+# %%
+if synthetic:
+    scale = datasets["real / ours images"]
+    print(f"At profile {run.profile}, the real splits are {scale.min():.0f}x to {scale.max():.0f}x larger than ours "
+          f"(ILSVRC-2012 train: {scale.loc[('ILSVRC-2012', 'train')]:.0f}x, VOC 2007 test: "
+          f"{scale.loc[('VOC 2007', 'test')]:.1f}x); ours have {variants.loc['1000C', 'ours: classes']} classes "
+          f"in 1000C against the paper's {variants.loc['1000C', 'paper: classes']}, "
+          f"{config['source_size']}-px source images and {config['scene_long_side']}-px scenes, and "
+          f"{voc07['ours: objects / image']:.2f} non-difficult objects per VOC 2007 trainval image against "
+          f"{voc07['real: objects / image']:.2f}.")

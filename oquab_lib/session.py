@@ -1,0 +1,39 @@
+"""What every chapter does first: resolve its parameters and make sure its data exists.
+
+``start(profile, data_root, device, seed, runs_dir, overrides)`` is the one call after a notebook's ``parameters``
+cell. It validates the parameters (:func:`oquab_lib.config.resolve`), generates the mini world for the synthetic
+profiles when it is missing or of another config (a cache hit otherwise), and fixes the number of CPU threads so that
+timings and results do not depend on what else the machine runs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from oquab_lib.config import Run, resolve
+from oquab_lib.data.synth import ensure_world
+
+# The mini world is one fixed world per profile: `seed` varies the experiments run on it, not the world itself (a
+# different world per seed would regenerate thousands of images whenever a chapter is re-run with another seed).
+WORLD_SEED = 0
+
+
+def start(
+    profile: str = "quick",
+    data_root: str | os.PathLike | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    runs_dir: str | os.PathLike = "runs",
+    overrides: dict[str, Any] | None = None,
+) -> Run:
+    """Resolve a chapter's parameters and prepare its data; returns the :class:`~oquab_lib.config.Run`."""
+    run = resolve(profile, data_root, device, seed, runs_dir, overrides)
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if run.is_synthetic:
+        ensure_world(run.data_root, run.section("world"), seed=WORLD_SEED)
+    return run
