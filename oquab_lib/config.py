@@ -24,26 +24,121 @@ NOTEBOOK_PARAMETERS = ("profile", "data_root", "device", "seed", "runs_dir", "ov
 
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
-        "world": dict(scale="smoke"),
-        "source": dict(arch="smoke", epochs=2, batch_size=32, lr=0.01, lr_milestones=(), decoded_cache=True, threads=0),
-        "cvpr14": dict(),
-        "cvpr15": dict(),
+        # the synthetic mini world (every key is documented in oquab_lib/data/synth/world_config.py): seconds
+        "world": dict(
+            scale="smoke", difficulty=0.8, base_leaves=20, extra_ratio=0.512, pool_ratio=0.9, heldout_per_genus=1,
+            r_fewer_images=0.25, source_size=36, source_train_per_leaf=6, source_val_per_leaf=2, scene_long_side=96,
+            voc07_trainval=24, voc07_test=24, voc12_train=24, voc12_val=24, voc12_test=24,
+            action_trainval_persons=20, action_test_persons=20, coco_train=24, coco_val=16,
+            difficult_min_size=0.08, difficult_max_hidden=0.7, sibling_spread=None, instance_jitter=None, clutter=None,
+            jpeg_quality=90, supersample=1,
+        ),
+        # source-network pretraining (oquab_lib/pretrain.py, SourceConfig): plumbing only
+        "source": dict(
+            arch="smoke", epochs=2, batch_size=32, lr=0.02, momentum=0.9, weight_decay=5e-4, schedule="step",
+            lr_milestones=(), lr_gamma=0.1, dropout=0.0, init="he", wide_fc_mult=1.5, per_class_cap={}, resize=36,
+            decoded_cache=True, amp=True, channels_last=True, num_workers=0, threads=0,
+        ),
+        "cvpr14": dict(
+            # Tables 1-2 and figures (oquab_lib/cvpr14.py, features.py): 2 scales, a coarse grid, a 32-wide head
+            scales=(1, 2), overlap_measure="side", max_images=(40, 20, 40), head_hidden=(32,), batch_size=64,
+            max_epochs=3, scratch_max_epochs=2, scratch_batch_size=32, num_seeds=2, threads=0,
+            ablation_hidden=((), (32,), (32, 32)), ablation_background=(0.05, 0.2),
+            # Table 3, actions (oquab_lib/cvpr14_actions.py; every key is documented in ActionsConfig there)
+            actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1512",
+            actions_source_weights="pretrain", actions_seeds=(0, 1), actions_train_split="trainval",
+            actions_test_split="test", actions_hidden=(32,), actions_scratch_init="he", actions_other_class=False,
+            actions_epochs=3, actions_batch_size=32, actions_lr=0.01, actions_momentum=0.9, actions_weight_decay=5e-4,
+            actions_jitter_grid=2, actions_cache_features=True, actions_heatmap_method="PRE-1512U",
+            actions_heatmap_images=2, actions_threads=1,
+        ),
+        # CVPR'15 (oquab_lib/cvpr15*.py): plumbing only; base size 500 x 32/224 for the 32-px smoke net
+        "cvpr15": dict(
+            hidden=32, image_size=72, epochs=2, coco_epochs=2, batch_size=8, train_scales=(0.7, 1.4),
+            test_scales=(0.7, 1.0, 1.4), pooling="max", finetune=False, seeds=(0, 1), test_split="test",
+            coco_train_split="train", coco_test_split="val", location_frame=500, strong_head="cvpr14",
+            strong_scales=(1.0,), strong_epochs=2, source_entry=None, max_images=48, threads=1, workers=1,
+        ),
     },
     "quick": {
-        "world": dict(scale="quick"),
-        # tuned to the 2-core budget: 8 source nets (4 variants x 2 seeds) in about 6 minutes together
-        "source": dict(arch="quick", epochs=8, batch_size=64, lr=0.02, schedule="step", lr_milestones=(6,),
-                       decoded_cache=True, threads=2),
-        "cvpr14": dict(),
-        "cvpr15": dict(),
+        # the synthetic mini world (every key is documented in oquab_lib/data/synth/world_config.py): ~300 leaves,
+        # 56-px source images (the quick net crops 48), 160-px scenes; under a minute on 2 cores
+        "world": dict(
+            scale="quick", difficulty=0.8, base_leaves=100, extra_ratio=0.512, pool_ratio=0.9, heldout_per_genus=1,
+            r_fewer_images=0.25, source_size=56, source_train_per_leaf=150, source_val_per_leaf=20,
+            scene_long_side=160, voc07_trainval=800, voc07_test=800, voc12_train=800, voc12_val=800, voc12_test=800,
+            action_trainval_persons=500, action_test_persons=500, coco_train=800, coco_val=500,
+            difficult_min_size=0.08, difficult_max_hidden=0.7, sibling_spread=None, instance_jitter=None, clutter=None,
+            jpeg_quality=90, supersample=1,
+        ),
+        # source-network pretraining (oquab_lib/pretrain.py, SourceConfig), sized to the 2-core budget: the 8 source
+        # nets (4 variants x 2 seeds) in about 6 minutes together. 3 epochs, /10 for the last; no dropout (it held
+        # the loss at log(K) through a whole epoch; 3 epochs are far from overfitting); resize 56 = the world's
+        # source_size (no resampling at decode; crops 48 of 56, Krizhevsky's 224 of 256 is about the same ratio)
+        "source": dict(
+            arch="quick", epochs=3, batch_size=64, lr=0.02, momentum=0.9, weight_decay=5e-4, schedule="step",
+            lr_milestones=(2,), lr_gamma=0.1, dropout=0.0, init="he", wide_fc_mult=1.5, per_class_cap={}, resize=56,
+            decoded_cache=True, amp=True, channels_last=True, num_workers=0, threads=2,
+        ),
+        "cvpr14": dict(
+            # Tables 1-2 and figures (oquab_lib/cvpr14.py, features.py), sized to the 2-core budget: 3 scales on a
+            # 50 %-of-side grid (~55 patches per 160-px scene instead of ~500), capped image counts; FCa 128 = half
+            # the FC7 width of the quick AlexNet, as 2048 = half of 4096 in the paper
+            scales=(1, 2, 3), overlap_measure="side", max_images=(0, 150, 300), head_hidden=(128,), batch_size=64,
+            max_epochs=30, scratch_max_epochs=10, scratch_batch_size=64, num_seeds=2, threads=2,
+            ablation_hidden=((), (128,), (128, 128)), ablation_background=(0.02, 0.05, 0.1, 0.2, 0.5),
+            # Table 3, actions (oquab_lib/cvpr14_actions.py): FCa 128 = FC7 384 / 3, as 2048 = 6144 / 3 in the paper
+            actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1512",
+            actions_source_weights="pretrain", actions_seeds=(0, 1), actions_train_split="trainval",
+            actions_test_split="test", actions_hidden=(128,), actions_scratch_init="he", actions_other_class=False,
+            actions_epochs=30, actions_batch_size=64, actions_lr=0.01, actions_momentum=0.9, actions_weight_decay=5e-4,
+            actions_jitter_grid=3, actions_cache_features=True, actions_heatmap_method="PRE-1512U",
+            actions_heatmap_images=3, actions_threads=2,
+        ),
+        # CVPR'15 (oquab_lib/cvpr15*.py): base size 107 = 500 x 48/224 keeps the paper's ratio of image to network
+        # input (scenes are 160 px); hidden 128 = the CVPR'14 head's FCa (FC7 384 / 3, as 6144 -> 2048 in the paper)
+        "cvpr15": dict(
+            hidden=128, image_size=107, epochs=10, coco_epochs=10, batch_size=16, val_fraction=0.2,
+            train_scales=(0.7, 1.4), test_scales=(0.5, 0.7, 1.0, 1.4, 2.0, 2.8), pooling="max", finetune=False,
+            seeds=(0, 1), test_split="test", coco_train_split="train", coco_test_split="val", location_frame=500,
+            strong_head="cvpr14", strong_epochs=10, source_entry=None, max_images=None, threads=1, workers=2,
+        ),
     },
     "full": {
         "world": dict(scale="none"),  # real data: nothing is generated
-        # Krizhevsky's recipe as in torchvision's references: SGD 0.01, momentum 0.9, wd 5e-4, /10 every 30 epochs
-        "source": dict(arch="full", epochs=90, batch_size=128, lr=0.01, schedule="step", lr_milestones=(30, 60),
-                       decoded_cache=False, num_workers=8, threads=0),
-        "cvpr14": dict(),
-        "cvpr15": dict(),
+        # source pretraining on a user's ImageNet-style tree (PRE-1000C itself: torchvision's weights, see
+        # pretrain.torchvision_alexnet_1000C). Krizhevsky's recipe as in torchvision's references: SGD 0.01,
+        # momentum 0.9, wd 5e-4, dropout 0.5, /10 every 30 of 90 epochs; 256 -> 224 crops, PIL + 8 workers
+        "source": dict(
+            arch="full", epochs=90, batch_size=128, lr=0.01, momentum=0.9, weight_decay=5e-4, schedule="step",
+            lr_milestones=(30, 60), lr_gamma=0.1, dropout=0.5, init="he", wide_fc_mult=1.5, per_class_cap={},
+            resize=256, decoded_cache=False, amp=True, channels_last=True, num_workers=8, threads=0,
+        ),
+        "cvpr14": dict(
+            # Tables 1-2 and figures: the paper's 9 scales and ~500 patches per image, FCa 2048; VOC 2012 val is
+            # Table 2's test set (test labels are not public) and 20 % of VOC 2012 train its validation set;
+            # PRE-1000R / 1512 / 1512D need user-provided source nets (source_entries={"1512": "<entry folder>"})
+            table2_splits=("2012", "train", "holdout:0.2", "val"), head_hidden=(2048,), batch_size=128,
+            max_epochs=60, scratch_max_epochs=90, scratch_batch_size=128, feature_dtype="float16",
+            weights_path=None, source_entries={}, num_seeds=2, cache_crops=False, threads=0,
+            # Table 3, actions: PRE-1000C (torchvision ImageNet AlexNet) stands in for PRE-1512; VOC2012 Action val
+            # is the test set (test labels are not public); every crop position as jitter, trunk run on the fly
+            actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1000C",
+            actions_source_weights="torchvision", actions_seeds=(0, 1), actions_train_split="train",
+            actions_test_split="val", actions_hidden=(2048,), actions_scratch_init="he", actions_other_class=False,
+            actions_epochs=60, actions_batch_size=128, actions_lr=0.01, actions_momentum=0.9,
+            actions_weight_decay=5e-4, actions_jitter_grid=33, actions_cache_features=False,
+            actions_heatmap_method="PRE-1512U", actions_heatmap_images=3, actions_threads=0,
+        ),
+        # CVPR'15: torchvision's ImageNet AlexNet stands in for PRE-1512 (or source_entry=<a PRE-1512 entry folder>);
+        # VOC 2012 val is the test set (test labels are not public); COCO 2014 under <data_root>/coco
+        "cvpr15": dict(
+            hidden=2048, image_size=500, epochs=20, coco_epochs=20, batch_size=1, train_scales=(0.7, 1.4),
+            test_scales=(0.5, 0.7, 1.0, 1.4, 2.0, 2.8), pooling="max", finetune=False, seeds=(0, 1),
+            test_split="val", location_split="val", coco_train_split="train2014", coco_test_split="val2014",
+            location_frame=None, strong_head="cvpr14", source_entry=None, weights_path=None, max_images=None,
+            cache_c5=False, num_workers=8, threads=0, workers=1,
+        ),
     },
 }
 

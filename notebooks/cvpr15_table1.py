@@ -1,0 +1,150 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Table 1: weak supervision on Pascal VOC 2012
+#
+# CVPR 2015 turns the whole CVPR'14 network into convolutions (FC6 becomes a 6×6 convolution over C5, FC7 and the
+# adaptation layers 1×1 or 3×3 convolutions), so one pass over an image of any size gives a **score map** per class.
+# A **global max pool** turns each map into an image-level score, trained with one logistic loss per class from
+# **image-level labels only**. Training rescales every image by a random factor in [0.7, 1.4]; testing averages the
+# pooled scores over six scales {0.5, 0.7, 1, 1.4, 2, 2.8}. The paper's table compares three of its own rows:
+#
+# - **D. Full images**: the same network on whole images resized to the network input — no search over positions or
+#   scales (the conv net then yields a 1×1 map: the FC network on the whole image);
+# - **E. Strong + weak**: start from the CVPR'14 model trained with bounding boxes, then train weakly;
+# - **F. Weak supervision**: image-level labels only.
+#
+# The claims: weak supervision is as good as the box-trained counterpart (F ≈ E, 86.3 vs 86.0 mAP), and searching
+# over positions and scales beats whole images (F > D, 86.3 vs 78.7). The paper's table (VOC 2012 test, AP %; rows
+# A–C are other papers):
+
+# %%
+from oquab_lib import config, cvpr15, cvpr15_eval, report
+from oquab_lib.data.synth import ensure_world
+from oquab_lib.paper import paper_table
+
+paper = paper_table("cvpr15_table1")
+paper
+
+# %% tags=["parameters"]
+profile = "quick"
+data_root = None
+device = "auto"
+seed = 0
+runs_dir = "runs"
+overrides = {}
+
+# %%
+run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
+if run.is_synthetic:
+    ensure_world(run.data_root, run.section("world"), run.seed)
+settings = cvpr15.config_of(run)
+print(f"profile {run.profile}: train on VOC{settings.voc_year} {settings.train_split!r} (last "
+      f"{settings.val_fraction:.0%} held out for model selection), test on {settings.test_split!r}; images resized to "
+      f"{settings.image_size} px (largest side), train rescaling {settings.train_scales}, test scales "
+      f"{settings.test_scales}; {settings.epochs} epochs, batches of {settings.batch_size}; seeds "
+      f"{cvpr15_eval.run_seeds(run, settings)}; device {run.device}")
+if not run.is_synthetic:
+    print("NOTE: PRE-1512 is not public: torchvision's ImageNet AlexNet (PRE-1000C) is the source network of every row, "
+          "and VOC 2012 val is the test set (test labels are not public).")
+
+# %% [markdown]
+# ## Our table
+#
+# One row per method and seed. Seed *s* picks the source network (the PRE-1512 analog pretrained with seed *s*), the
+# adaptation layers' initialisation and the batch order. Each model is the epoch with the best mAP on the held-out
+# tail of the training split; the test split is only read here.
+
+# %%
+ours = cvpr15_eval.voc_classification_table(run)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ours.set_index(["method", "seed"])[["mAP"]].round(1)
+
+# %% [markdown]
+# ## Ours vs the paper
+#
+# Per-class AP, mean ± standard deviation over seeds ("–": a class without a positive test image). The absolute
+# numbers are not comparable (the quick profile is a small synthetic world and a small network); what we test is
+# the ordering of the rows.
+
+# %%
+ours_by_method = cvpr15_eval.per_method(ours)
+report.paper_vs_ours(paper.loc[list(ours_by_method)], ours_by_method)
+
+# %% [markdown]
+# ## Verdicts
+#
+# "A > B" is *reproduced* when the mAP difference exceeds twice the pooled seed spread
+# (`sqrt(std_A² + std_B²)`), *not reproduced* when it is that far the other way, and a *tie* otherwise. The first
+# claim is a tie claim: weak supervision matches the box-trained model. It holds unless strong + weak beats weak
+# beyond the spread.
+
+# %%
+weak, strong, full = (ours_by_method[cvpr15_eval.METHODS[k]]["mAP"] for k in ("weak", "strong_weak", "full_images"))
+spread_e = report.pooled_spread(weak.std(), strong.std())
+outcome_e = report.verdict(strong.mean(), weak.mean(), spread_e)
+tie_claim = report.NOT_REPRODUCED if outcome_e == report.REPRODUCED else report.REPRODUCED
+spread_d = report.pooled_spread(weak.std(), full.std())
+search_claim = report.verdict(weak.mean(), full.mean(), spread_d)
+measured_e = f"{report.format_mean_std(weak.mean(), weak.std())} vs {report.format_mean_std(strong.mean(), strong.std())} mAP"
+measured_d = f"{report.format_mean_std(weak.mean(), weak.std())} vs {report.format_mean_std(full.mean(), full.std())} mAP"
+rows = paper["mAP"]
+report.record_claim(run.runs_dir, report.Claim(
+    paper="CVPR 2015", claim="weak supervision performs as well as strong + weak (F ≈ E)",
+    paper_figure=f"{rows['F. Weak supervision']} vs {rows['E. Strong+weak']} mAP", ours=measured_e,
+    verdict=tie_claim, chapter="cvpr15_table1"))
+report.record_claim(run.runs_dir, report.Claim(
+    paper="CVPR 2015", claim="searching positions and scales beats full images (F > D)",
+    paper_figure=f"{rows['F. Weak supervision']} vs {rows['D. Full images']} mAP", ours=measured_d,
+    verdict=search_claim, chapter="cvpr15_table1"))
+print(f"F ≈ E: {tie_claim}. Paper {rows['F. Weak supervision']} vs {rows['E. Strong+weak']}; ours {measured_e} "
+      f"(difference {weak.mean() - strong.mean():+.1f}, tie threshold {2 * spread_e:.1f}).")
+print(f"F > D: {search_claim}. Paper {rows['F. Weak supervision']} vs {rows['D. Full images']}; ours {measured_d} "
+      f"(difference {weak.mean() - full.mean():+.1f}, tie threshold {2 * spread_d:.1f}).")
+
+# %% [markdown]
+# ## Where the box supervision came from
+#
+# Row E starts from a box-trained patch head. When the CVPR'14 chapter's Table 2 pipeline has a head for the same
+# source network, that head is used; otherwise our own dense-window patch head is trained (see the box below).
+
+# %%
+cvpr15_eval.strong_provenance(run)
+
+# %% [markdown]
+# ```{admonition} What differs from the paper
+# - **Data and network.** Quick profile: the synthetic mini world's VOC 2012 analog (trained on `train`, tested on
+#   `test`) and the small AlexNet of the quick profile (48-pixel input, FC6/FC7 of 384 units for the PRE-1512
+#   analog, first adaptation layer of 128 maps instead of 2048). Scenes are 160 px wide; every image is first
+#   resized to 107 px (largest side) = 500 × 48/224, so that the ratio of image to network input is the paper's
+#   (about 500 px images for a 224-px input), and the train factors [0.7, 1.4] and test scales {0.5, …, 2.8} apply
+#   to that size as in the paper. The full profile uses real VOC 2012 (val as the test set: the test labels are not
+#   public) and torchvision's ImageNet AlexNet in place of PRE-1512, which is not public.
+# - **Row E's recipe is unverified.** The paper does not say how the box-trained model and weak training were
+#   combined. Ours: the adaptation convs start from the CVPR'14 head (FCa as the centre tap of the first 3×3 conv,
+#   FCb's class-versus-background log-odds as the centre tap of the second), then the weak training of row F runs
+#   unchanged. The CVPR'14 head may have seen some images of our held-out validation tail (its own training set is
+#   a capped subset of VOC 2012 train).
+# - **Row D.** "Full images" is read as the FC network on the whole image resized (squashed) to the network input,
+#   trained with the same loss, optimiser and flips, without the rescaling jitter (it would be undone by the resize).
+# - **Batches.** The paper's code rescales each image by its own factor (one image at a time). The quick profile
+#   batches 16 images of one base size and draws one factor per batch (the full profile keeps one image per batch).
+# - **Training length and model selection.** The paper trains 20 epochs; the quick profile 10 (the 2-core budget).
+#   The epoch with the best mAP on the held-out last 20 % of the training split (quick; 10 % in full), measured at
+#   scale 1, is kept. Whether the paper also fine-tuned all layers is not known; we train the adaptation layers only
+#   (`cvpr15.finetune=True` trains everything).
+# - **Spread.** Our ± is over seeds (source network + adaptation initialisation); the paper reports single runs.
+# ```

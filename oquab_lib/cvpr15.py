@@ -1,0 +1,445 @@
+"""CVPR'15 "Is object localization for free?": weakly-supervised training and multi-scale testing of the weak net.
+
+The network is :class:`oquab_lib.weak_net.WeakNet`: the source AlexNet as convolutions (C1..FC7), two 3x3 adaptation
+convolutions giving K score maps, global max pooling, K logistic losses (:func:`~oquab_lib.weak_net.weak_loss`).
+
+Training (:func:`train_weak`), the recipe of the authors' code: every image is first resized so that its largest side is
+``image_size`` (the paper: about 500 px), then rescaled by a factor drawn uniformly in ``train_scales`` ([0.7, 1.4]) and
+flipped at random; AdaGrad, lr 1e-3, weight decay 5e-4; only the adaptation layers train unless ``finetune``. The
+validation set is the tail of the *training* split (``val_fraction``); after every epoch the val mAP is measured and the
+best epoch's weights are the result (model selection never sees a test image). A checkpoint after every epoch
+(:func:`oquab_lib.train.fit`) makes an interrupted run resume to the same final weights. Three kinds of model:
+
+- ``weak`` (row F of the table): the adaptation layers start at random;
+- ``strong_weak`` (row E): the adaptation layers start from a box-supervised CVPR'14 patch head (see
+  :mod:`oquab_lib.cvpr15_strong`), then the same weak training;
+- ``full_images`` (row D): the same network on whole images squashed to the input size (the conv net then yields a
+  1x1 map: it is the FC network on the whole image, no search over positions or scales).
+
+Testing: :func:`oquab_lib.cvpr15_predict.predict` (multi-scale scores and arg-max points), cached per trained model
+and split by :func:`cached_predictions`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from oquab_lib import cache
+from oquab_lib.cvpr15_data import ImageSet, WeakBatches, load_image_set, train_val_split
+from oquab_lib.cvpr15_predict import C5Batch, Prediction, c5_batches, mean_ap, predict
+from oquab_lib.errors import ConfigError
+from oquab_lib.models import AlexNet, normalization
+from oquab_lib.train import CHECKPOINT_NAME, fit
+from oquab_lib.weak_net import POOLINGS, WeakNet, weak_loss
+
+KINDS = ("weak", "strong_weak", "full_images")
+PAPER_TEST_SCALES = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8)
+# The training-map figure of the paper shows iterations 210, 510 and 4200; we read its total as 20 epochs of the
+# 5717 VOC 2012 train images, one image per iteration (an assumption), and snapshot at the same fractions.
+PAPER_SNAPSHOT_ITERATIONS = (210, 510, 4200)
+PAPER_TOTAL_ITERATIONS = 20 * 5717
+# Fields that change how fast a run goes, not what it computes: left out of cache keys.
+RUNTIME_ONLY_FIELDS = ("threads", "workers", "num_workers", "eval_batch_size", "preload_limit", "seeds", "cache_c5")
+
+
+@dataclass
+class Cvpr15Config:
+    """The ``cvpr15`` section of a profile (see ``oquab_lib/config.py``)."""
+
+    source_variant: str = "1512"  # synthetic profiles: the PRE-1512 analog; full: torchvision's ImageNet AlexNet
+    weights_path: str | None = None  # full profile: torchvision AlexNet weights file (None: torch hub cache)
+    source_entry: str | None = None  # a finished source-network folder (meta.json + weights.pt) to use instead
+    hidden: int = 2048  # width of the first adaptation layer (paper: 2048)
+    dropout: float = 0.5
+    pooling: str = "max"  # global pooling of the score maps: max (paper), avg, lse
+    lse_r: float = 5.0
+    finetune: bool = False  # also train C1..FC7 (the paper's code trains the adaptation layers)
+    image_size: int = 500  # largest side of every image before the training jitter / test scales
+    train_scales: tuple[float, float] = (0.7, 1.4)
+    test_scales: tuple[float, ...] = PAPER_TEST_SCALES
+    val_scales: tuple[float, ...] = (1.0,)  # model selection on the held-out tail
+    epochs: int = 20
+    batch_size: int = 1  # > 1: images of one base size share a batch and its rescaling factor
+    lr: float = 1e-3
+    weight_decay: float = 5e-4
+    val_fraction: float = 0.1
+    seeds: tuple[int, ...] = (0, 1)  # offsets added to run.seed: source-network seed = adaptation seed
+    voc_year: str = "2012"
+    train_split: str = "train"
+    test_split: str = "val"  # classification table (real VOC 2012: test labels are not public)
+    location_split: str = "val"
+    coco_train_split: str = "train2014"
+    coco_test_split: str = "val2014"
+    coco_epochs: int = 20
+    tolerance: float = 18.0  # location prediction, pixels at VOC resolution
+    location_frame: int | None = None  # None: tolerance in original pixels; N: images rescaled to largest side N
+    strong_head: str = "cvpr14"  # row E's box-trained head: "cvpr14" (Table 2's, when available) or "dense" (ours)
+    strong_scales: tuple[float, ...] = (0.7, 1.0, 1.4)  # our dense-window head (cvpr15_strong): the windows' scales
+    strong_epochs: int = 10
+    max_images: int | None = None  # cap on every split (smoke tests)
+    amp: bool = True
+    channels_last: bool = True
+    threads: int = 1  # torch threads for CPU compute (0: leave as is); one per process is best on a busy machine
+    workers: int = 1  # CPU: processes that compute the seeds of a table in parallel (cvpr15_eval.per_seed)
+    num_workers: int = 0  # decoding threads when images are not preloaded
+    eval_batch_size: int = 32
+    preload_limit: int = 20000  # splits up to this many images are decoded into memory; larger: decoded on access
+    cache_c5: bool = True  # keep the test splits' C5 maps on disk, shared by the models of one source (c5_store)
+
+    def __post_init__(self) -> None:
+        for name in ("train_scales", "test_scales", "val_scales", "seeds", "strong_scales"):
+            setattr(self, name, tuple(float(v) if "scales" in name else int(v) for v in getattr(self, name)))
+        if self.strong_head not in ("cvpr14", "dense"):
+            raise ConfigError(f"cvpr15.strong_head={self.strong_head!r}; accepted: cvpr14, dense")
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"cvpr15.pooling={self.pooling!r}; accepted: {', '.join(POOLINGS)}")
+        if len(self.train_scales) != 2 or not 0 < self.train_scales[0] <= self.train_scales[1]:
+            raise ConfigError(f"cvpr15.train_scales={self.train_scales}: expected (low, high) with 0 < low <= high")
+        if not self.test_scales or min(self.test_scales) <= 0 or not self.val_scales or not self.seeds:
+            raise ConfigError("cvpr15: test_scales / val_scales must be non-empty positive factors, seeds non-empty")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.hidden < 1:
+            raise ConfigError(f"cvpr15: epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, "
+                              f"hidden={self.hidden} must all be positive")
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> Cvpr15Config:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ConfigError(f"cvpr15.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
+        return cls(**section)
+
+    def replace(self, **changes: Any) -> Cvpr15Config:
+        return dataclasses.replace(self, **changes)
+
+    def train_key(self) -> dict[str, Any]:
+        """What a trained model depends on (the evaluation-only fields are left out too)."""
+        skip = (*RUNTIME_ONLY_FIELDS, "test_scales", "test_split", "location_split", "coco_test_split", "tolerance",
+                "location_frame")
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+def config_of(run: Any, cfg: Cvpr15Config | dict[str, Any] | None = None) -> Cvpr15Config:
+    if isinstance(cfg, Cvpr15Config):
+        return cfg
+    return Cvpr15Config.from_section(dict(cfg) if cfg is not None else run.section("cvpr15"))
+
+
+# ---------------------------------------------------------------------------------------------------- sources
+_SOURCES: dict[tuple, tuple[str, AlexNet]] = {}
+
+
+def source_network(run: Any, cfg: Cvpr15Config, seed: int, progress: bool = True) -> tuple[str, AlexNet]:
+    """``(id, source AlexNet)``: the PRE-1512 analog of ``seed`` (synthetic) or torchvision's AlexNet (``full``)."""
+    from oquab_lib import pretrain
+
+    key = (str(run.data_root), str(run.runs_dir), run.profile, cfg.source_variant, cfg.weights_path,
+           cfg.source_entry, seed)
+    if key not in _SOURCES:
+        if cfg.source_entry is not None:  # a user's network (e.g. a PRE-1512 pretrained on a real ImageNet tree)
+            entry = Path(cfg.source_entry)
+            _SOURCES[key] = (f"entry-{entry.resolve()}", pretrain.load_source_network(entry))
+        elif run.is_synthetic:
+            result = pretrain.pretrain_source(run, cfg.source_variant, seed=seed, progress=progress)
+            _SOURCES[key] = (result.entry.name, pretrain.load_source_network(result.entry))
+        else:  # the paper's PRE-1512 is not public: ImageNet AlexNet stands in (same for every seed)
+            _SOURCES[key] = ("torchvision-alexnet-1000C", pretrain.torchvision_alexnet_1000C(cfg.weights_path))
+    return _SOURCES[key]
+
+
+def build_weak_net(source: AlexNet, cfg: Cvpr15Config, num_classes: int, seed: int, hidden: int | None = None) -> WeakNet:
+    """The weak net on ``source``; its LRN layers computed as banded convolutions (same function, several times
+    faster on CPU than PyTorch's 3-D average pool: :class:`oquab_lib.features.BandLRN`)."""
+    from oquab_lib.features import use_band_lrn
+
+    net = WeakNet(source, num_classes, hidden or cfg.hidden, cfg.pooling, cfg.dropout,
+                  freeze_backbone=not cfg.finetune, lse_r=cfg.lse_r, seed=seed)
+    use_band_lrn(net.backbone)
+    return net
+
+
+def image_set(run: Any, cfg: Cvpr15Config, dataset: str, split: str, progress: bool = True) -> ImageSet:
+    """A split of VOC (``cfg.voc_year``) or COCO (under ``data_root/coco``) at ``cfg.image_size``, capped by
+    ``cfg.max_images``."""
+    images = load_image_set(str(run.data_root), dataset, split, cfg.image_size, cfg.voc_year, cfg.preload_limit,
+                            progress)
+    if cfg.max_images is not None and len(images) > cfg.max_images:
+        images = images.subset(range(cfg.max_images))
+    return images
+
+
+# ---------------------------------------------------------------------------------------------------- training
+@dataclass
+class WeakResult:
+    """A finished weak net: its cache entry, per-epoch history (train loss, val_mAP) and how to rebuild it."""
+
+    entry: Path
+    kind: str
+    dataset: str
+    seed: int
+    history: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best_epoch(self) -> int:
+        return int(self.meta["best_epoch"])
+
+    def snapshot_paths(self) -> dict[int, Path]:
+        """Training step -> saved trainable weights (``weak`` VOC runs with snapshots)."""
+        folder = self.entry / "snapshots"
+        paths = sorted(folder.glob("step-*.pt")) if folder.is_dir() else []
+        return {int(p.stem.split("-")[1]): p for p in paths}
+
+
+def trainable_state(net: WeakNet) -> dict[str, Tensor]:
+    """The weights that training changes (all of them when fine-tuning), on CPU."""
+    names = {name for name, p in net.named_parameters() if p.requires_grad}
+    return {k: v.detach().cpu().clone() for k, v in net.state_dict().items() if k in names}
+
+
+def load_trained(net: WeakNet, path: Path) -> WeakNet:
+    net.load_state_dict(cache.load_state_dict(path), strict=False)
+    return net
+
+
+def snapshot_steps(total_steps: int) -> list[int]:
+    """The paper's iterations 210, 510, 4200 as the same fractions of our run (at least one step each, distinct)."""
+    steps = [max(1, round(total_steps * it / PAPER_TOTAL_ITERATIONS)) for it in PAPER_SNAPSHOT_ITERATIONS]
+    return sorted(set(min(s, max(total_steps - 1, 1)) for s in steps))
+
+
+class _Snapshots:
+    """``WeakBatches.on_batch`` hook: save the trainable weights when the run has made one of ``steps`` updates."""
+
+    def __init__(self, net: WeakNet, steps: list[int], folder: Path, steps_per_epoch: int, start_epoch: int) -> None:
+        self.net, self.steps, self.folder = net, set(steps), folder
+        self.steps_per_epoch, self.epoch = steps_per_epoch, start_epoch - 1
+
+    def __call__(self, batch_number: int) -> None:
+        if batch_number == 0:
+            self.epoch += 1
+        step = self.epoch * self.steps_per_epoch + batch_number
+        if step in self.steps:
+            cache.save_state_dict(self.folder / f"step-{step:06d}.pt", trainable_state(self.net))
+
+
+def _resume_epoch(work: Path) -> int:
+    path = work / CHECKPOINT_NAME
+    return int(cache.load_state_dict(path)["epoch"]) + 1 if path.is_file() else 0
+
+
+def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: ImageSet, seed: int, device: torch.device,
+              work: Path, epochs: int, snapshots: bool, progress: bool) -> tuple[list[dict[str, Any]], int]:
+    """Train ``net`` in ``work`` (resuming from its checkpoint); the best epoch's weights go to ``work/best.pt``."""
+    whole = kind == "full_images"
+    mean, std = normalization(net.spec)
+    scale_range = (1.0, 1.0) if whole else cfg.train_scales
+    loader = WeakBatches(train, range(len(train)), cfg.batch_size, scale_range, net.spec.input_size, mean, std,
+                         device, whole_image=whole, seed=seed, num_workers=cfg.num_workers)
+    if snapshots:
+        steps = snapshot_steps(epochs * len(loader))
+        loader.on_batch = _Snapshots(net, steps, work / "snapshots", len(loader), _resume_epoch(work))
+    optimizer = torch.optim.Adagrad(net.trainable_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    best_path, best_json = work / "best.pt", work / "best.json"
+
+    def val_fn(model: nn.Module, epoch: int) -> dict[str, float]:
+        pred = predict(model, val, cfg.val_scales, device, whole, cfg.eval_batch_size, cfg.amp, progress=False)
+        val_map = mean_ap(pred.scores, val.labels)
+        best = cache.load_json(best_json) if best_json.is_file() else {"val_mAP": -math.inf}
+        if val_map > best["val_mAP"]:  # strict: a resumed epoch that re-measures the same value keeps the file
+            cache.save_state_dict(best_path, trainable_state(model))
+            cache.save_json(best_json, {"epoch": epoch, "val_mAP": val_map})
+        model.train()
+        return {"val_mAP": val_map}
+
+    net.to(device)
+    history = fit(net, optimizer, loader, val_fn, epochs, work, None, device, seed, resume=True, loss_fn=weak_loss,
+                  amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+    return history, len(loader)
+
+
+@contextlib.contextmanager
+def compute_threads(cfg: Cvpr15Config, device: torch.device) -> Iterator[None]:
+    """Run a block with ``cfg.threads`` torch CPU threads (0: unchanged), restored afterwards. On a busy machine two
+    threads can be far slower than one for these small convolutions: every op waits for both."""
+    before = torch.get_num_threads()
+    if cfg.threads and torch.device(device).type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0,
+               cfg: Cvpr15Config | dict[str, Any] | None = None, snapshots: bool = False,
+               progress: bool = True) -> WeakResult:
+    """Train (or load from the cache) one weak net; ``seed`` is the absolute seed (source network and adaptation).
+
+    ``kind``: ``weak`` (F), ``strong_weak`` (E, VOC only), ``full_images`` (D). ``dataset``: ``voc`` or ``coco``.
+    ``snapshots``: also save the trainable weights at the paper's training-figure iterations (scaled).
+    """
+    from oquab_lib.pretrain import world_fingerprint
+
+    cfg = config_of(run, cfg)
+    if kind not in KINDS or dataset not in ("voc", "coco") or (kind == "strong_weak" and dataset != "voc"):
+        raise ConfigError(f"train_weak: kind={kind!r}, dataset={dataset!r}; kinds {', '.join(KINDS)} "
+                          "(strong_weak on voc only), datasets voc, coco")
+    device = torch.device(run.device)
+    source_id, source = source_network(run, cfg, seed, progress)
+    split = cfg.train_split if dataset == "voc" else cfg.coco_train_split
+    epochs = cfg.epochs if dataset == "voc" else cfg.coco_epochs
+    key = {**cfg.train_key(), "kind": kind, "dataset": dataset, "seed": seed, "source": source_id,
+           "snapshots": snapshots, "split": split, **world_fingerprint(run.data_root)}
+    init_id = None
+    if kind == "strong_weak":
+        from oquab_lib.cvpr15_strong import patch_head
+
+        head_result = patch_head(run, cfg, seed, progress=progress)
+        key["init"] = init_id = head_result.provenance
+
+    def compute(work: Path) -> None:
+        everything = image_set(run, cfg, dataset, split, progress)
+        train_idx, val_idx = train_val_split(len(everything), cfg.val_fraction)
+        train, val = everything.subset(train_idx), everything.subset(val_idx)
+        head = head_result.head if kind == "strong_weak" else None
+        net = build_weak_net(source, cfg, len(everything.class_names), seed,
+                             hidden=_head_width(head) if head is not None else None)
+        if head is not None:
+            init_from_patch_head(net, head)
+        with compute_threads(cfg, device):
+            history, steps_per_epoch = _fit_weak(net, cfg, kind, train, val, seed, device, work, epochs, snapshots,
+                                                 progress)
+        best = cache.load_json(work / "best.json")
+        cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
+        cache.save_json(work / "meta.json", dict(
+            kind=kind, dataset=dataset, seed=seed, source=source_id, init=init_id, best_epoch=best["epoch"],
+            best_val_mAP=best["val_mAP"], hidden=net.adaptation[1].out_channels, classes=list(everything.class_names),
+            train_ids=train.ids, val_ids=val.ids, num_classes=len(everything.class_names),
+            total_steps=epochs * steps_per_epoch))
+        (work / "best.pt").replace(work / "weights.pt")
+        (work / CHECKPOINT_NAME).unlink(missing_ok=True)  # optimizer state: not needed once finished
+
+    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-{kind}-{dataset}-s{seed}", key, compute, verbose=progress)
+    meta = cache.load_json(entry / "meta.json")
+    return WeakResult(entry, kind, dataset, seed, cache.load_csv(entry / "history.csv"), meta)
+
+
+def load_weak_net(run: Any, result: WeakResult, cfg: Cvpr15Config | dict[str, Any] | None = None,
+                  weights: Path | None = None, progress: bool = False) -> WeakNet:
+    """Rebuild the trained net of ``result`` (best weights, or ``weights``, e.g. a training snapshot), eval mode."""
+    cfg = config_of(run, cfg)
+    _, source = source_network(run, cfg, result.seed, progress)
+    net = build_weak_net(source, cfg, result.meta["num_classes"], result.seed, hidden=result.meta["hidden"])
+    return load_trained(net, weights or result.entry / "weights.pt").eval()
+
+
+def _head_width(head: nn.Module) -> int:
+    return head.fca1.out_features
+
+
+@torch.no_grad()
+def init_from_patch_head(net: WeakNet, head: nn.Module) -> None:
+    """Row E: start the adaptation convs from a CVPR'14 patch head (FCa -> ReLU -> FCb over K + background).
+
+    Each FC layer becomes the centre tap of its 3x3 conv (the other taps 0), so at the start every score-map cell is
+    the patch head applied to that cell's window. The K class maps get the log-odds of class k against background
+    (``FCb_k - FCb_bg``), the natural logistic score of a softmax head.
+    """
+    conv1, conv2 = net.adaptation[1], net.adaptation[4]
+    fca, fcb = head.fca1, head.fcb
+    k = conv2.out_channels
+    if fca.weight.shape != conv1.weight.shape[:2] or fcb.weight.shape != (k + 1, conv2.in_channels):
+        raise ConfigError(f"init_from_patch_head: head FCa {tuple(fca.weight.shape)} / FCb {tuple(fcb.weight.shape)} "
+                          f"do not fit adaptation convs {tuple(conv1.weight.shape)} / {tuple(conv2.weight.shape)}")
+    for conv, weight, bias in ((conv1, fca.weight, fca.bias),
+                               (conv2, fcb.weight[:k] - fcb.weight[k:], fcb.bias[:k] - fcb.bias[k:])):
+        conv.weight.zero_()
+        conv.weight[:, :, 1, 1] = weight
+        conv.bias.copy_(bias)
+
+
+# ---------------------------------------------------------------------------------------------------- cached tests
+@dataclass
+class SplitPrediction:
+    """A :class:`Prediction` on a split with that split's ground truth, so warm runs never decode an image.
+
+    ``labels [N, K]``, ``boxes`` N x ``[n_i, 5]`` and ``sizes [N, 2]`` (width, height) as in :class:`ImageSet`.
+    """
+
+    scores: Tensor
+    points: Tensor
+    scale_index: Tensor
+    labels: Tensor
+    boxes: list[Tensor]
+    sizes: Tensor
+    ids: list[str]
+
+
+def ground_truth(images: ImageSet) -> dict[str, Any]:
+    return {"labels": images.labels, "boxes": images.boxes, "sizes": images.sizes, "ids": list(images.ids)}
+
+
+def cached_predictions(run: Any, result: WeakResult, split: str, scales: tuple[float, ...] | None = None,
+                       cfg: Cvpr15Config | dict[str, Any] | None = None, progress: bool = True) -> SplitPrediction:
+    """:func:`predict` of a trained net on a split of its dataset (``scales``: default ``cfg.test_scales``), cached."""
+    cfg = config_of(run, cfg)
+    whole = result.kind == "full_images"
+    scales = (1.0,) if whole else tuple(float(s) for s in (scales or cfg.test_scales))
+    key = {"model": result.entry.name, "split": split, "scales": scales, "image_size": cfg.image_size,
+           "max_images": cfg.max_images}
+
+    def compute(work: Path) -> None:
+        images = image_set(run, cfg, result.dataset, split, progress)
+        net = load_weak_net(run, result, cfg)
+        c5 = None if whole else c5_store(run, cfg, result.seed, result.dataset, split, scales, progress)
+        with compute_threads(cfg, torch.device(run.device)):
+            pred = predict(net, images, scales, run.device, whole, cfg.eval_batch_size, cfg.amp, progress, c5)
+        cache.save_state_dict(work / "prediction.pt", {**pred._asdict(), **ground_truth(images)})
+
+    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-test-{result.kind}-{result.dataset}-{split}", key, compute,
+                                  verbose=progress)
+    return SplitPrediction(**cache.load_state_dict(entry / "prediction.pt"))
+
+
+def c5_store(run: Any, cfg: Cvpr15Config, seed: int, dataset: str, split: str, scales: tuple[float, ...],
+             progress: bool = True) -> list[C5Batch] | None:
+    """The C5 maps of a split at ``scales`` (a subset of ``cfg.test_scales``) through the frozen source net of
+    ``seed``, cached: every model on that source (rows E, F, the ablations, the heat-map baseline) then runs only its
+    FC6..adaptation layers at test time. None when not applicable (``cache_c5`` off, fine-tuned backbones, or
+    scales outside ``test_scales``): the caller then runs the whole net."""
+    from oquab_lib.features import use_band_lrn
+    from oquab_lib.pretrain import world_fingerprint
+
+    if not cfg.cache_c5 or cfg.finetune or not set(scales) <= set(cfg.test_scales):
+        return None
+    source_id, source = source_network(run, cfg, seed, progress)
+    key = {"source": source_id, "dataset": dataset, "split": split, "scales": cfg.test_scales,
+           "image_size": cfg.image_size, "max_images": cfg.max_images, "batch_size": cfg.eval_batch_size,
+           "year": cfg.voc_year, **world_fingerprint(run.data_root)}
+    device = torch.device(run.device)
+
+    def compute(work: Path) -> None:
+        images = image_set(run, cfg, dataset, split, progress)
+        features = use_band_lrn(copy.deepcopy(source.features)).eval().to(device)  # = WeakNet.backbone.features
+        with compute_threads(cfg, device):
+            batches = [b._replace(c5=b.c5.float().cpu())._asdict() for b in c5_batches(
+                features, source.spec, images, cfg.test_scales, device, cfg.eval_batch_size, cfg.amp,
+                progress=progress)]
+        cache.save_state_dict(work / "c5.pt", {"batches": batches})
+
+    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-c5-{dataset}-{split}-s{seed}", key, compute, verbose=progress)
+    wanted = {cfg.test_scales.index(s): i for i, s in enumerate(scales)}  # stored scale index -> requested index
+    return [C5Batch(b["indices"], wanted[b["scale_index"]], tuple(b["size"]), b["c5"])
+            for b in cache.load_state_dict(entry / "c5.pt")["batches"] if b["scale_index"] in wanted]

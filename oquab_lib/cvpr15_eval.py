@@ -1,0 +1,291 @@
+"""CVPR'15 experiments as tidy tables: the VOC 2012 classification table (rows D, E, F), location prediction on VOC
+and COCO with its baselines, COCO classification, and the ablations. Each function trains what it needs through the
+cache (:func:`oquab_lib.cvpr15.train_weak`) and returns one row per (method, seed).
+
+Seeds: ``run.seed + s`` for ``s`` in ``cvpr15.seeds``; one seed picks the source network (its pretraining seed) and the
+adaptation layers' initialisation and batch order, so the spread covers both.
+
+Location prediction (the paper's point-based protocol, :func:`oquab_lib.localize.location_ap`): one point per (image,
+class), ranked by the class score over the whole split; a hit when it falls in a box of that class enlarged by
+``tolerance`` pixels. ``tolerance`` (18) is in pixels of VOC-resolution images (largest side about 500); with
+``location_frame = N`` points and boxes are first rescaled so that each image's largest side is N, which is the same as
+a per-image tolerance of ``18 * largest side / N`` original pixels (quick scenes: 160 px, so 5.8 px). The baselines put
+the point at the image centre, at a random pixel, or at the arg-max of a CVPR'14-style patch heat map; all rows rank
+their points by the *same* class scores (the weak net's), so that they differ only in where the points are.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from oquab_lib.cvpr15 import Cvpr15Config, SplitPrediction, cached_predictions, config_of, train_weak
+from oquab_lib.cvpr15_predict import class_aps
+from oquab_lib.localize import centre_points, location_ap, random_points
+
+METHODS = {"full_images": "D. Full images", "strong_weak": "E. Strong+weak", "weak": "F. Weak supervision"}
+LOCATION_METHODS = ("weak net (ours)", "image centre", "random point", "CVPR'14 heat-map arg-max")
+
+
+def run_seeds(run: Any, cfg: Cvpr15Config) -> list[int]:
+    return [run.seed + offset for offset in cfg.seeds]
+
+
+def weak_model(run: Any, cfg: Cvpr15Config, seed: int, kind: str = "weak", dataset: str = "voc",
+               progress: bool = True):
+    """The trained model of a table cell. The first seed's default VOC weak run also keeps the training snapshots
+    (the figure of maps during training), so Table 1, the location table and the figures share one cache entry."""
+    snapshots = kind == "weak" and dataset == "voc" and seed == run_seeds(run, cfg)[0]
+    return train_weak(run, kind, dataset, seed, cfg, snapshots=snapshots, progress=progress)
+
+
+# ---------------------------------------------------------------------------------------------- seeds in parallel
+def per_seed(run: Any, cfg: Cvpr15Config, job: str, args: tuple, progress: bool, strong: bool = False) -> list[dict]:
+    """The rows of ``job(run, cfg, seed, *args, progress)`` for every seed, seed after seed.
+
+    With ``cfg.workers > 1`` on CPU the seeds run in that many processes (``spawn``), one torch thread each: the
+    seeds share no cache entry below the source networks and box-trained heads, which are made here first, so the
+    processes never compute the same entry. Results are identical to the serial run (each seed is deterministic).
+    """
+    seeds = run_seeds(run, cfg)
+    if cfg.workers <= 1 or len(seeds) < 2 or torch.device(run.device).type != "cpu":
+        return [row for seed in seeds for row in globals()[job](run, cfg, seed, *args, progress)]
+    from oquab_lib.cvpr15 import source_network
+    from oquab_lib.cvpr15_strong import patch_head
+
+    for seed in seeds:  # shared prerequisites, serially (e.g. the CVPR'14 patch sets behind row E)
+        source_network(run, cfg, seed, progress)
+        if strong:
+            patch_head(run, cfg, seed, progress)
+    if progress:
+        print(f"computing seeds {seeds} in {min(cfg.workers, len(seeds))} processes ({job.strip('_')})", flush=True)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(cfg.workers, len(seeds)), mp_context=context) as pool:
+        futures = [pool.submit(_seed_worker, job, run, cfg, seed, args) for seed in seeds]
+        return [row for future in futures for row in future.result()]
+
+
+def _seed_worker(job: str, run: Any, cfg: Cvpr15Config, seed: int, args: tuple) -> list[dict]:
+    torch.set_num_threads(max(cfg.threads, 1))
+    return globals()[job](run, cfg, seed, *args, False)
+
+
+def _ap_row(aps: np.ndarray, class_names: tuple[str, ...], **keys: Any) -> dict[str, Any]:
+    values = 100 * aps
+    return {**keys, **dict(zip(class_names, values.tolist())), "mAP": float(np.nanmean(values))}
+
+
+def _table1_rows(run: Any, cfg: Cvpr15Config, seed: int, kinds: tuple[str, ...], progress: bool) -> list[dict]:
+    rows = []
+    for kind in kinds:
+        pred = cached_predictions(run, weak_model(run, cfg, seed, kind, progress=progress), cfg.test_split,
+                                  cfg=cfg, progress=progress)
+        rows.append(_ap_row(class_aps(pred.scores, pred.labels), _class_names(pred), method=METHODS[kind], seed=seed))
+    return rows
+
+
+def voc_classification_table(run: Any, cfg: Cvpr15Config | dict | None = None, kinds: tuple[str, ...] = tuple(METHODS),
+                             progress: bool = True) -> pd.DataFrame:
+    """Rows D, E, F of the paper's Table 1 for every seed: ``method, seed, <20 classes>, mAP`` (AP in %), on
+    ``cfg.test_split`` of VOC ``cfg.voc_year``, multi-scale test."""
+    cfg = config_of(run, cfg)
+    return pd.DataFrame(per_seed(run, cfg, "_table1_rows", (tuple(kinds),), progress, strong="strong_weak" in kinds))
+
+
+def strong_provenance(run: Any, cfg: Cvpr15Config | dict | None = None) -> pd.DataFrame:
+    """Which box-trained head each seed's row E started from (``seed``, ``row E starts from``)."""
+    cfg = config_of(run, cfg)
+    return pd.DataFrame([{"seed": seed, "row E starts from": weak_model(run, cfg, seed, "strong_weak",
+                                                                          progress=False).meta["init"]}
+                         for seed in run_seeds(run, cfg)])
+
+
+def _class_names(pred: SplitPrediction) -> tuple[str, ...]:
+    from oquab_lib.data.classes import COCO_CLASSES, VOC_CLASSES
+
+    return VOC_CLASSES if pred.labels.shape[1] == len(VOC_CLASSES) else COCO_CLASSES
+
+
+def per_method(table: pd.DataFrame, column: str = "method") -> dict[str, pd.DataFrame]:
+    """``{method: its per-seed rows (numeric columns only)}`` in table order, for ``report.paper_vs_ours``."""
+    numeric = [c for c in table.select_dtypes("number").columns if c != "seed"]
+    return {name: group[numeric].reset_index(drop=True) for name, group in table.groupby(column, sort=False)}
+
+
+def summary(table: pd.DataFrame, by: list[str], value: str = "mAP") -> pd.DataFrame:
+    """Mean, sample std (ddof=1) and number of seeds of ``value`` per group, groups in table order."""
+    grouped = table.groupby(by, sort=False)[value]
+    return pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "seeds": grouped.count()})
+
+
+# ---------------------------------------------------------------------------------------------- location prediction
+def frame_factors(sizes: Tensor, frame: int | None) -> Tensor:
+    """``[N]`` factors that bring every image to the location frame (largest side ``frame``; 1 when None)."""
+    if frame is None:
+        return torch.ones(len(sizes), dtype=torch.float64)
+    return frame / sizes.max(dim=1).values
+
+
+def location_aps(points: Tensor, pred: SplitPrediction, cfg: Cvpr15Config) -> np.ndarray:
+    """Per-class location AP fractions ``[K]`` of ``points [N, K, 2]`` ranked by ``pred.scores`` (NaN: no positive)."""
+    factors = frame_factors(pred.sizes, cfg.location_frame)
+    framed = points.double() * factors[:, None, None]
+    boxes = [torch.cat([b[:, :4].double() * f, b[:, 4:].double()], 1) for b, f in zip(pred.boxes, factors)]
+    ap, _ = location_ap(framed, pred.scores, boxes, pred.labels, cfg.tolerance)
+    return ap.numpy()
+
+
+def baseline_points(method: str, pred: SplitPrediction, seed: int) -> Tensor:
+    widths, heights = pred.sizes[:, 0], pred.sizes[:, 1]
+    if method == "image centre":
+        return centre_points(widths, heights, pred.scores.shape[1])
+    generator = torch.Generator().manual_seed(seed)
+    return random_points(widths, heights, pred.scores.shape[1], generator)
+
+
+def _location_rows(run: Any, cfg: Cvpr15Config, dataset: str, seed: int, progress: bool) -> list[dict[str, Any]]:
+    split = cfg.location_split if dataset == "voc" else cfg.coco_test_split
+    pred = cached_predictions(run, weak_model(run, cfg, seed, "weak", dataset, progress), split, cfg=cfg,
+                              progress=progress)
+    names = _class_names(pred)
+    label = "VOC 2012 " + split if dataset == "voc" else "COCO " + split
+    points = {"weak net (ours)": pred.points, "image centre": baseline_points("image centre", pred, seed),
+              "random point": baseline_points("random point", pred, seed)}
+    if dataset == "voc":
+        from oquab_lib.cvpr15_strong import heatmap_predictions
+
+        points["CVPR'14 heat-map arg-max"] = heatmap_predictions(run, cfg, seed, split, progress)["points"]
+    return [_ap_row(location_aps(p, pred, cfg), names, dataset=label, method=m, seed=seed) for m, p in points.items()]
+
+
+def coco_unavailable(run: Any, cfg: Cvpr15Config) -> str | None:
+    """Why the COCO rows cannot be computed (no COCO tree under ``data_root/coco``), or None."""
+    from oquab_lib.data.coco import check_coco_root
+    from oquab_lib.errors import ConfigError
+
+    try:
+        for split in (cfg.coco_train_split, cfg.coco_test_split):
+            check_coco_root(Path(run.data_root) / "coco", split)
+    except ConfigError as err:
+        return str(err)
+    return None
+
+
+def _available(run: Any, cfg: Cvpr15Config, datasets: tuple[str, ...]) -> list[str]:
+    """``datasets`` minus COCO when it is missing (the reason is printed: the ``full`` profile skips, not fails)."""
+    reason = coco_unavailable(run, cfg) if "coco" in datasets else None
+    if reason:
+        print(f"COCO rows skipped: {reason}")
+    return [d for d in datasets if d != "coco" or not reason]
+
+
+def _location_seed_rows(run: Any, cfg: Cvpr15Config, seed: int, datasets: tuple[str, ...],
+                        progress: bool) -> list[dict]:
+    return [row for dataset in datasets for row in _location_rows(run, cfg, dataset, seed, progress)]
+
+
+def location_table(run: Any, cfg: Cvpr15Config | dict | None = None, datasets: tuple[str, ...] = ("voc", "coco"),
+                   progress: bool = True) -> pd.DataFrame:
+    """Location prediction AP per class and mean (%): ``dataset, method, seed, <classes>, mAP`` (classes of both
+    datasets as columns; NaN where a class does not belong to the row's dataset)."""
+    cfg = config_of(run, cfg)
+    datasets = tuple(_available(run, cfg, datasets))
+    table = pd.DataFrame(per_seed(run, cfg, "_location_seed_rows", (datasets,), progress, strong="voc" in datasets))
+    order = {name: i for i, name in enumerate(dict.fromkeys(table["dataset"]))}  # dataset-major, then seed
+    table = table.sort_values("dataset", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
+    return table[["dataset", "method", "seed", *[c for c in table.columns if c not in
+                                                 ("dataset", "method", "seed", "mAP")], "mAP"]]
+
+
+def _coco_rows(run: Any, cfg: Cvpr15Config, seed: int, progress: bool) -> list[dict]:
+    pred = cached_predictions(run, weak_model(run, cfg, seed, "weak", "coco", progress), cfg.coco_test_split,
+                              cfg=cfg, progress=progress)
+    return [_ap_row(class_aps(pred.scores, pred.labels), _class_names(pred), method="weak net (ours)", seed=seed)]
+
+
+def coco_classification_table(run: Any, cfg: Cvpr15Config | dict | None = None, progress: bool = True) -> pd.DataFrame:
+    """COCO classification AP (%) of the weak net trained on the COCO analog: ``method, seed, <80 classes>, mAP``."""
+    cfg = config_of(run, cfg)
+    rows = per_seed(run, cfg, "_coco_rows", (), progress) if _available(run, cfg, ("coco",)) else []
+    return pd.DataFrame(rows, columns=None if rows else ["method", "seed", "mAP"])
+
+
+HEADLINE = {  # the quantities of the paper's headline CSV that these tables measure
+    "location": "Location prediction mAP, {dataset}",
+    "coco": "MS COCO val classification mAP",
+}
+
+
+def headline_table(location: pd.DataFrame, coco: pd.DataFrame) -> pd.DataFrame:
+    """Our weak net's numbers under the paper's headline quantities: ``quantity -> mean, std, seeds``."""
+    rows = {}
+    weak = location[location["method"] == LOCATION_METHODS[0]]
+    for dataset, group in weak.groupby("dataset", sort=False):
+        paper_name = "VOC 2012 val" if dataset.startswith("VOC") else "MS COCO val"
+        rows[HEADLINE["location"].format(dataset=paper_name)] = group["mAP"]
+    if len(coco):
+        rows[HEADLINE["coco"]] = coco["mAP"]
+    return pd.DataFrame({q: {"mean": v.mean(), "std": v.std(ddof=1), "seeds": len(v)} for q, v in rows.items()}).T
+
+
+# ---------------------------------------------------------------------------------------------- ablations
+def ablation_variants(cfg: Cvpr15Config) -> list[tuple[str, str, Cvpr15Config, tuple[float, ...]]]:
+    """``(ablation, setting, training config, test scales)``; the first setting of each ablation is the paper's."""
+    multi, single = cfg.test_scales, (1.0,)
+    return [
+        ("test scales", f"multi-scale {len(multi)}", cfg, multi),
+        ("test scales", "single scale 1", cfg, single),
+        ("training rescale", f"random [{cfg.train_scales[0]:g}, {cfg.train_scales[1]:g}]", cfg, multi),
+        ("training rescale", "fixed 1", cfg.replace(train_scales=(1.0, 1.0)), multi),
+        ("pooling", "max", cfg, multi),
+        ("pooling", "average", cfg.replace(pooling="avg"), multi),
+        ("pooling", f"LSE r={cfg.lse_r:g}", cfg.replace(pooling="lse"), multi),
+    ]
+
+
+def _ablation_rows(run: Any, cfg: Cvpr15Config, seed: int, progress: bool) -> list[dict]:
+    rows = []
+    for ablation, setting, variant, scales in ablation_variants(cfg):
+        model = weak_model(run, variant, seed, progress=progress)
+        test = cached_predictions(run, model, variant.test_split, scales, variant, progress)
+        where = cached_predictions(run, model, variant.location_split, scales, variant, progress)
+        rows.append({"ablation": ablation, "setting": setting, "seed": seed,
+                     "classification mAP": float(100 * np.nanmean(class_aps(test.scores, test.labels))),
+                     "location mAP": float(100 * np.nanmean(location_aps(where.points, where, variant)))})
+    return rows
+
+
+def ablation_table(run: Any, cfg: Cvpr15Config | dict | None = None, progress: bool = True) -> pd.DataFrame:
+    """``ablation, setting, seed, classification mAP`` (VOC ``test_split``) ``, location mAP`` (``location_split``)."""
+    cfg = config_of(run, cfg)
+    table = pd.DataFrame(per_seed(run, cfg, "_ablation_rows", (), progress))
+    order = {key: i for i, key in enumerate(dict.fromkeys(zip(table["ablation"], table["setting"])))}
+    position = pd.Series([order[k] for k in zip(table["ablation"], table["setting"])], index=table.index)
+    return table.loc[position.sort_values(kind="stable").index].reset_index(drop=True)
+
+
+def ablation_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds of both metrics per (ablation, setting): ``<metric>`` and ``<metric> std`` columns."""
+    grouped = table.groupby(["ablation", "setting"], sort=False)
+    out = {}
+    for metric in ("classification mAP", "location mAP"):
+        out[metric], out[f"{metric} std"] = grouped[metric].mean(), grouped[metric].std(ddof=1)
+    out["seeds"] = grouped["seed"].count()
+    return pd.DataFrame(out)
+
+
+def ablation_claims(table: pd.DataFrame, value: str = "classification mAP"):
+    """``(ablation, alternative setting, paper-setting values [seeds], alternative values [seeds])`` per alternative;
+    the first setting of each ablation is the paper's (:func:`ablation_variants`)."""
+    for ablation, group in table.groupby("ablation", sort=False):
+        settings = list(dict.fromkeys(group["setting"]))
+        paper = group[group["setting"] == settings[0]][value].reset_index(drop=True)
+        for setting in settings[1:]:
+            yield ablation, setting, paper, group[group["setting"] == setting][value].reset_index(drop=True)

@@ -1,0 +1,425 @@
+"""Source-network pretraining (the CVPR'14 PRE-1000C / PRE-1000R / PRE-1512 networks, plus our PRE-1512D control).
+
+A source network is an AlexNet (:mod:`oquab_lib.models`) trained with softmax cross-entropy on the leaves of one
+*variant* of the ImageFolder tree ``<data_root>/source/{train,val}/<leaf>/*.JPEG``. The leaf lists come from
+``<data_root>/source_subsets.json``; a variant may cap its training images per class (the file's
+``counts[variant]["train_cap_per_class"]``: 1000R has ~25% fewer images; ``SourceConfig.per_class_cap`` wins), keeping
+the first files in name order so both seeds see the same data. ``1512`` widens FC6/FC7 by ``wide_fc_mult`` (1.5, as
+4096 -> 6144 in the paper, which widened it for the extra classes); ``1512D`` (as many extra classes, *unrelated* to the
+targets) gets the same width, so 1512 vs 1512D isolates "related vs more data" at equal capacity. On a user's
+ImageNet-style tree without ``source_subsets.json`` (the ``full`` profile), ``1000C`` is every class folder of
+``source/train``; :func:`torchvision_alexnet_1000C` is the shortcut for real ImageNet.
+
+Preprocessing as Krizhevsky et al.: rescale the shorter side to ``resize`` (default crop x 256/224) and centre-crop a
+square; training takes a random ``crop`` window and a random horizontal flip (no colour alteration, as in CVPR'14);
+validation takes the central crop. Metrics per epoch: training loss, validation loss and top-1 / top-5 accuracy (%).
+
+Speed on a few CPU cores (``decoded_cache=True``): decoding thousands of tiny JPEGs through PIL every epoch would cost
+about as much as the small network, so each split of the source tree is decoded *once* into ``uint8 [N, 3, S, S]``
+(its own cache entry ``runs/source-decoded-<split>-<hash>/images.npy``, shared by every variant and seed) and crops and
+flips are done on tensors. The ``full`` profile turns this off: ImageFolder-style loading with DataLoader workers.
+
+Results are cached (:func:`oquab_lib.cache.load_or_compute`) under ``runs/source-<variant>-s<seed>-<hash>/``, the hash
+covering the training config, variant, seed and world (``world.json``'s hash: a regenerated world invalidates it). An
+interrupted run resumes from the per-epoch checkpoint kept in the ``.partial`` folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+from tqdm.auto import tqdm
+
+from oquab_lib import cache
+from oquab_lib.data.images import load_rgb
+from oquab_lib.errors import ConfigError, DataError
+from oquab_lib.models import ALEXNET_SPECS, build_alexnet, load_imagenet_weights, normalization, seeded
+from oquab_lib.train import PlateauRule, evaluate, fit
+
+__all__ = [
+    "VARIANTS", "SourceConfig", "SourceResult", "pretrain_source", "load_source_network", "torchvision_alexnet_1000C",
+    "variant_samples", "world_fingerprint",
+]
+
+VARIANTS = ("1000C", "1000R", "1512", "1512D")
+WIDE_VARIANTS = ("1512", "1512D")
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".webp")
+# Fields that change how fast a run goes, not what it computes: left out of the cache key.
+RUNTIME_ONLY_FIELDS = ("num_workers", "threads")
+
+
+@dataclass
+class SourceConfig:
+    """The ``source`` section of a profile (see ``oquab_lib/config.py``)."""
+
+    arch: str = "quick"  # AlexNet variant of oquab_lib.models: full / quick / smoke (sets the crop size)
+    epochs: int = 10  # the cap; a "plateau" schedule may stop earlier
+    batch_size: int = 128
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "step"  # "step": MultiStepLR(lr_milestones, lr_gamma); "plateau": the CVPR'14 PlateauRule
+    lr_milestones: tuple[int, ...] = ()
+    lr_gamma: float = 0.1
+    wide_fc_mult: float = 1.5  # FC6/FC7 width multiplier of 1512 and 1512D
+    per_class_cap: dict[str, int] = field(default_factory=dict)  # variant -> max training images per class
+    decoded_cache: bool = True  # decode each split once into a uint8 array (tiny images); False: PIL every epoch
+    amp: bool = True  # autocast + GradScaler, on CUDA only
+    channels_last: bool = True  # on CUDA only
+    num_workers: int = 0  # DataLoader workers of the PIL path
+    threads: int = 2  # torch.set_num_threads during CPU training (0: leave as is)
+    dropout: float = 0.5  # before FC6 and FC7, as Krizhevsky
+    init: str = "he"  # "he": Kaiming-normal conv/FC weights, zero biases, FC8 N(0, 0.01); "default": PyTorch's
+    resize: int = 0  # side images are rescaled + centre-cropped to before cropping; 0: round(crop * 256 / 224)
+
+    def __post_init__(self) -> None:
+        self.lr_milestones = tuple(self.lr_milestones)
+        if self.arch not in ALEXNET_SPECS:
+            raise ConfigError(f"source.arch={self.arch!r}; accepted: {', '.join(ALEXNET_SPECS)}")
+        if self.init not in ("he", "default"):
+            raise ConfigError(f"source.init={self.init!r}; accepted: he, default")
+        if self.schedule not in ("step", "plateau"):
+            raise ConfigError(f"source.schedule={self.schedule!r}; accepted: step, plateau")
+        if self.resize and self.resize < self.crop:
+            raise ConfigError(f"source.resize={self.resize} is smaller than the {self.arch} crop {self.crop}")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ConfigError(f"source: epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr} must be > 0")
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> SourceConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ConfigError(f"source.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
+        return cls(**section)
+
+    @property
+    def crop(self) -> int:
+        return ALEXNET_SPECS[self.arch].input_size
+
+    @property
+    def resize_side(self) -> int:
+        """Krizhevsky's 256 for 224 crops, scaled to the crop, unless ``resize`` says otherwise."""
+        return self.resize or round(self.crop * 256 / 224)
+
+    def cache_key(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUNTIME_ONLY_FIELDS}
+
+
+@dataclass
+class SourceResult:
+    """A finished source network: its cache entry, weights and per-epoch history."""
+
+    variant: str
+    seed: int
+    entry: Path
+    history: pd.DataFrame  # one row per epoch: loss (train), lr, seconds, val_loss, val_top1, val_top5 (accuracy, %)
+    num_classes: int
+    num_train_images: int
+    num_val_images: int
+    fc_width: int
+
+    @property
+    def weights_path(self) -> Path:
+        return self.entry / "weights.pt"
+
+    def network(self) -> nn.Module:
+        return load_source_network(self.entry)
+
+
+# --- data ----------------------------------------------------------------------------------------------------------
+
+
+def world_fingerprint(data_root: str | Path) -> dict[str, str]:
+    """What identifies the data: the hash of ``world.json`` (a generated world) or else the resolved root path."""
+    world = Path(data_root) / "world.json"
+    if world.is_file():  # the generator's own hash (config + seed + format version), else the file's
+        text = world.read_bytes()
+        try:
+            return {"world": str(json.loads(text)["hash"])}
+        except (ValueError, KeyError, TypeError):
+            return {"world": hashlib.sha256(text).hexdigest()[:16]}
+    return {"data_root": str(Path(data_root).resolve())}
+
+
+def variant_leaves(data_root: Path, variant: str) -> tuple[list[str], int | None]:
+    """The sorted leaf ids of ``variant`` and the per-class cap the subsets file gives (None if none)."""
+    if variant not in VARIANTS:
+        raise ConfigError(f"source variant {variant!r}; accepted: {', '.join(VARIANTS)}")
+    subsets_path = data_root / "source_subsets.json"
+    if not subsets_path.is_file():
+        train = data_root / "source" / "train"
+        if variant == "1000C" and train.is_dir():  # a user's ImageNet-style tree: every class folder
+            return sorted(p.name for p in train.iterdir() if p.is_dir()), None
+        raise DataError(f"{subsets_path}: not found; generate the mini world or write the leaf lists of {variant}")
+    try:
+        subsets = cache.load_json(subsets_path)
+        leaves = sorted(str(leaf) for leaf in subsets[variant])
+    except (ValueError, KeyError, TypeError) as err:
+        raise DataError(f"{subsets_path}: no leaf list for {variant!r} ({type(err).__name__}: {err})") from None
+    counts = subsets.get("counts", {}).get(variant, {}) if isinstance(subsets.get("counts"), dict) else {}
+    return leaves, (counts.get("train_cap_per_class") if isinstance(counts, dict) else None)
+
+
+def variant_samples(data_root: str | Path, variant: str, split: str, cap: int | None = None) -> list[tuple[str, int]]:
+    """``(relative path, class index)`` of the images of ``variant`` in ``source/<split>``, classes in sorted leaf order.
+
+    ``cap`` keeps the first ``cap`` images of each class (file-name order) of the training split.
+    """
+    data_root = Path(data_root)
+    leaves, file_cap = variant_leaves(data_root, variant)
+    cap = cap if cap is not None else file_cap
+    samples = []
+    for index, leaf in enumerate(leaves):
+        folder = data_root / "source" / split / leaf
+        if not folder.is_dir():
+            if split == "train":
+                raise DataError(f"{folder}: class folder of {variant} missing; regenerate the world or fix the subsets")
+            continue
+        files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
+        if split == "train" and cap:
+            files = files[:cap]
+        samples += [(f"{split}/{leaf}/{name}", index) for name in files]
+    if not samples:
+        raise DataError(f"{data_root / 'source' / split}: no images for variant {variant}")
+    return samples
+
+
+def _decode_split(data_root: Path, split: str, size: int, runs_dir: Path, progress: bool) -> tuple[np.ndarray, dict]:
+    """Every image of ``source/<split>`` as ``uint8 [N, 3, size, size]`` (shorter side -> size, centre crop), cached."""
+    folder = data_root / "source" / split
+    paths = sorted(str(p.relative_to(data_root / "source")) for p in folder.rglob("*")
+                   if p.suffix.lower() in IMG_EXTENSIONS)
+    key = {**world_fingerprint(data_root), "split": split, "size": size, "files": len(paths),
+           "listing": hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]}
+
+    def compute(work: Path) -> None:
+        images = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8,
+                                           shape=(len(paths), 3, size, size))
+        for i, rel in enumerate(tqdm(paths, desc=f"decode source/{split}", disable=not progress)):
+            images[i] = _resize_crop(TF.pil_to_tensor(load_rgb(data_root / "source" / rel)), size).numpy()
+        images.flush()
+        cache.save_json(work / "paths.json", paths)
+
+    entry = cache.load_or_compute(runs_dir, f"source-decoded-{split}", key, compute, verbose=progress)
+    return np.load(entry / "images.npy", mmap_mode="r"), {rel: i for i, rel in enumerate(paths)}
+
+
+def _resize_crop(image: torch.Tensor, size: int) -> torch.Tensor:
+    """``uint8 [3, H, W]`` -> ``uint8 [3, size, size]``: shorter side to ``size`` (antialiased), centre crop."""
+    return TF.center_crop(TF.resize(image, size, antialias=True), [size, size])
+
+
+class DecodedBatches:
+    """Batches ``(float [B, 3, crop, crop] normalised, int64 [B])`` from decoded ``uint8 [N, 3, S, S]`` images.
+
+    Training: a random permutation per epoch, a random crop offset and flip per image, all drawn from ``generator``
+    (saved and restored by :func:`oquab_lib.train.fit`, so a resumed run sees the same batches). Evaluation: the
+    central crop, in order.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, crop: int, mean, std,
+                 train: bool, seed: int = 0) -> None:
+        self.images, self.labels, self.batch_size, self.crop, self.train = images, labels, batch_size, crop, train
+        self.mean = torch.tensor(mean).view(1, 3, 1, 1) * 255
+        self.std = torch.tensor(std).view(1, 3, 1, 1) * 255
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.labels) // self.batch_size)
+
+    def __iter__(self):
+        count, side, crop = len(self.labels), self.images.shape[-1], self.crop
+        order = torch.randperm(count, generator=self.generator) if self.train else torch.arange(count)
+        for start in range(0, count, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            if self.train:
+                top, left = torch.randint(0, side - crop + 1, (2, len(idx)), generator=self.generator).tolist()
+                flip = torch.rand(len(idx), generator=self.generator) < 0.5
+                # per-image slicing beats one 4-index gather by ~25x on CPU; it is ~50k images/s, never the bottleneck
+                batch = torch.stack([self.images[i, :, t : t + crop, l : l + crop]
+                                     for i, t, l in zip(idx.tolist(), top, left)])
+                batch = torch.where(flip[:, None, None, None], batch.flip(-1), batch)
+            else:
+                batch = TF.center_crop(self.images[idx], [crop, crop])
+            yield batch.float().sub_(self.mean).div_(self.std), self.labels[idx]
+
+
+def _decoded_loaders(cfg: SourceConfig, data_root: Path, variant: str, runs_dir: Path, progress: bool):
+    mean, std = normalization(cfg.arch)
+    loaders = []
+    for split, train in (("train", True), ("val", False)):
+        images, row_of = _decode_split(data_root, split, cfg.resize_side, runs_dir, progress)
+        samples = _split_samples(cfg, data_root, variant, split)
+        rows = np.fromiter((row_of[rel] for rel, _ in samples), dtype=np.int64, count=len(samples))
+        labels = torch.tensor([label for _, label in samples], dtype=torch.int64)
+        tensor = torch.from_numpy(np.ascontiguousarray(images[rows]))
+        loaders.append(DecodedBatches(tensor, labels, cfg.batch_size if train else 2 * cfg.batch_size, cfg.crop,
+                                      mean, std, train))
+    return loaders
+
+
+def _split_samples(cfg: SourceConfig, data_root: Path, variant: str, split: str) -> list[tuple[str, int]]:
+    return variant_samples(data_root, variant, split, cfg.per_class_cap.get(variant))
+
+
+class _SampleList(torch.utils.data.Dataset):
+    """Images of an explicit ``(relative path, class)`` list, decoded by the safe ``load_rgb`` (one-line errors)."""
+
+    def __init__(self, root: Path, samples: list[tuple[str, int]], transform) -> None:
+        self.root, self.samples, self.transform = root, samples, transform
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        rel, label = self.samples[index]
+        return self.transform(load_rgb(self.root / rel)), label
+
+
+def _folder_loaders(cfg: SourceConfig, data_root: Path, variant: str, device: torch.device):
+    mean, std = normalization(cfg.arch)
+    common = [v2.PILToTensor(), v2.Resize(cfg.resize_side, antialias=True), v2.CenterCrop(cfg.resize_side)]
+    tail = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
+    train_tf = v2.Compose(common + [v2.RandomCrop(cfg.crop), v2.RandomHorizontalFlip()] + tail)
+    val_tf = v2.Compose(common + [v2.CenterCrop(cfg.crop)] + tail)
+    loaders = []
+    for split, transform in (("train", train_tf), ("val", val_tf)):
+        dataset = _SampleList(data_root / "source", _split_samples(cfg, data_root, variant, split), transform)
+        loaders.append(torch.utils.data.DataLoader(
+            dataset, batch_size=cfg.batch_size, shuffle=split == "train", num_workers=cfg.num_workers,
+            pin_memory=device.type == "cuda", generator=torch.Generator(), drop_last=False))
+    return loaders
+
+
+# --- training -------------------------------------------------------------------------------------------------------
+
+
+def fc_width_mult(cfg: SourceConfig, variant: str) -> float:
+    return cfg.wide_fc_mult if variant in WIDE_VARIANTS else 1.0
+
+
+def init_weights(net: nn.Module, seed: int) -> None:
+    """He (Kaiming-normal, fan-in, ReLU gain) weights and zero biases; FC8 ~ N(0, 0.01), so the first logits are ~0.
+
+    Why not PyTorch's default (what ``build_alexnet`` gives): its uniform init shrinks the signal through eight
+    layers without batch norm, and on a 48-px AlexNet trained for a few epochs the loss sat at log(K) for two whole
+    epochs. Krizhevsky's own N(0, 0.01) init has the same start-up delay; He init removes it.
+    """
+    with seeded(seed):
+        for module in net.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+        nn.init.normal_(net.fc8.weight, std=0.01)
+
+
+def build_source_training(cfg: SourceConfig, variant: str, num_classes: int, seed: int, device: torch.device):
+    """``(net, optimizer, scheduler)`` of one source network: AlexNet (FC6/FC7 widened for 1512/1512D), SGD."""
+    net = build_alexnet(cfg.arch, num_classes, fc_width_mult(cfg, variant), cfg.dropout, seed=seed)
+    if cfg.init == "he":
+        init_weights(net, seed)
+    net = net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.schedule == "plateau":
+        scheduler = PlateauRule(optimizer, max_epochs=cfg.epochs)
+    else:
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(cfg.lr_milestones), cfg.lr_gamma)
+    return net, optimizer, scheduler
+
+
+def _train_network(cfg: SourceConfig, variant: str, seed: int, data_root: Path, runs_dir: Path,
+                   device: torch.device, work: Path, progress: bool) -> None:
+    """The ``compute`` of a source entry: train (resuming from ``work/checkpoint.pt``) and write the results."""
+    if cfg.decoded_cache:
+        train_loader, val_loader = _decoded_loaders(cfg, data_root, variant, runs_dir, progress)
+        num_train, num_val = len(train_loader.labels), len(val_loader.labels)
+    else:
+        train_loader, val_loader = _folder_loaders(cfg, data_root, variant, device)
+        num_train, num_val = len(train_loader.dataset), len(val_loader.dataset)
+    classes = variant_leaves(data_root, variant)[0]
+    net, optimizer, scheduler = build_source_training(cfg, variant, len(classes), seed, device)
+
+    def val_fn(model: nn.Module, epoch: int) -> dict[str, float]:
+        return evaluate(model, val_loader, device, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+
+    history = fit(net, optimizer, train_loader, val_fn, cfg.epochs, work, scheduler, device, seed,
+                  amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+    cache.save_state_dict(work / "weights.pt", {k: v.cpu() for k, v in net.state_dict().items()})
+    cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
+    cache.save_json(work / "meta.json", dict(
+        arch=cfg.arch, variant=variant, seed=seed, num_classes=len(classes), fc_width=net.fc7.out_features,
+        fc_width_mult=fc_width_mult(cfg, variant), dropout=cfg.dropout, num_train_images=num_train,
+        num_val_images=num_val, classes=classes, stop_reason=getattr(scheduler, "stop_reason", ""),
+    ))
+    (work / "checkpoint.pt").unlink(missing_ok=True)  # weights.pt holds the result; drop optimizer state (disk)
+
+
+def pretrain_source(
+    run: Any = None,
+    variant: str = "1000C",
+    seed: int | None = None,
+    data_root: str | Path | None = None,
+    runs_dir: str | Path | None = None,
+    device: str | None = None,
+    config: SourceConfig | dict[str, Any] | None = None,
+    progress: bool = True,
+) -> SourceResult:
+    """Train (or load from the cache) the source network of ``variant`` with ``seed``.
+
+    ``run`` is a :class:`oquab_lib.config.Run` (its ``source`` section, seed, data root, runs dir and device are the
+    defaults); every other argument overrides it, and without ``run`` ``data_root`` and ``runs_dir`` are required.
+    """
+    cfg = config if isinstance(config, SourceConfig) else SourceConfig.from_section(
+        dict(config) if config is not None else (run.section("source") if run is not None else {}))
+    seed = seed if seed is not None else (run.seed if run is not None else 0)
+    data_root = Path(data_root if data_root is not None else getattr(run, "data_root", None) or _missing("data_root"))
+    runs_dir = Path(runs_dir if runs_dir is not None else getattr(run, "runs_dir", None) or _missing("runs_dir"))
+    device = torch.device(device or getattr(run, "device", None) or "cpu")
+    key = {**cfg.cache_key(), "variant": variant, "seed": seed, **world_fingerprint(data_root)}
+
+    def compute(work: Path) -> None:
+        threads = torch.get_num_threads()
+        if cfg.threads and device.type == "cpu":
+            torch.set_num_threads(cfg.threads)
+        try:
+            _train_network(cfg, variant, seed, data_root, runs_dir, device, work, progress)
+        finally:
+            torch.set_num_threads(threads)
+
+    variant_leaves(data_root, variant)  # fail fast, before any cache folder is made
+    entry = cache.load_or_compute(runs_dir, f"source-{variant}-s{seed}", key, compute, verbose=progress)
+    meta = cache.load_json(entry / "meta.json")
+    return SourceResult(variant, seed, entry, cache.load_csv(entry / "history.csv"), meta["num_classes"],
+                        meta["num_train_images"], meta["num_val_images"], meta["fc_width"])
+
+
+def _missing(name: str):
+    raise ConfigError(f"pretrain_source: {name} is required when no run is given")
+
+
+def load_source_network(entry_path: str | Path, device: str = "cpu") -> nn.Module:
+    """The finished source network of a cache entry (``weights.pt`` + ``meta.json``), in eval mode."""
+    entry = Path(entry_path)
+    if not (entry / "meta.json").is_file() or not (entry / "weights.pt").is_file():
+        raise DataError(f"{entry}: not a finished source-network entry (needs meta.json and weights.pt); rerun pretraining")
+    meta = cache.load_json(entry / "meta.json")
+    net = build_alexnet(meta["arch"], meta["num_classes"], meta["fc_width_mult"], meta.get("dropout", 0.5))
+    net.load_state_dict(cache.load_state_dict(entry / "weights.pt"))
+    return net.to(device).eval()
+
+
+def torchvision_alexnet_1000C(weights_path: str | Path | None = None) -> nn.Module:
+    """PRE-1000C for the ``full`` profile: torchvision's AlexNet with its ImageNet weights (never downloaded)."""
+    return load_imagenet_weights(build_alexnet("full", 1000), weights_path).eval()

@@ -1,0 +1,342 @@
+"""The generic training loop (torchvision ``references/`` style): one epoch, evaluation, and ``fit`` with resume.
+
+``fit`` writes ``work_dir/checkpoint.pt`` after every epoch (atomically, through :func:`oquab_lib.cache.save_state_dict`)
+with everything a later run needs to continue *bit for bit*: model, optimizer, scheduler (or :class:`PlateauRule`), AMP
+scaler, history, and every random state the loop consumes (torch CPU, CUDA, python ``random``, numpy's global state, and
+the generators of the training loader and its sampler). A run killed after epoch ``e`` and resumed therefore ends with
+the same weights as an uninterrupted run (``tests/test_train.py`` checks it on CPU). Exact resume assumes the loader is
+rebuilt the same way and does not use ``persistent_workers`` (worker processes keep RNG state we cannot save).
+
+:class:`PlateauRule` is the CVPR'14 schedule: "lr 0.01; when the training loss plateaus divide by 10; stop after three
+such drops".
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from oquab_lib.cache import load_state_dict, save_state_dict
+
+__all__ = ["PlateauRule", "train_one_epoch", "evaluate", "topk_correct", "fit", "CHECKPOINT_NAME"]
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+class PlateauRule:
+    """Divide the learning rate by ``1/factor`` when the training loss plateaus; stop after ``max_drops`` drops.
+
+    Plateau (our documented reading of the paper's "when the training cross-entropy plateaus"; the logic of
+    ``torch.optim.lr_scheduler.ReduceLROnPlateau`` in relative mode): for ``patience`` epochs in a row, the epoch's
+    mean training loss failed to beat the best loss so far *at the current rate* by more than ``rel_tol`` (1%). After a
+    drop, the loss that triggered it is the new rate's reference, so each rate must beat where the previous one stalled.
+    "Stop after three drops" is read as: the third drop is made, the run trains at that last rate and stops at its
+    next plateau; the other reading (stop at the third plateau, never training at lr/1000) is ``max_drops=2``.
+    ``max_epochs`` is a safety cap: ``step`` returns True once that many epochs ran.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        factor: float = 0.1,
+        patience: int = 1,
+        rel_tol: float = 0.01,
+        max_drops: int = 3,
+        max_epochs: int = 100,
+    ) -> None:
+        if not 0 < factor < 1 or patience < 1 or rel_tol < 0 or max_drops < 0 or max_epochs < 1:
+            raise ValueError(
+                f"PlateauRule(factor={factor}, patience={patience}, rel_tol={rel_tol}, max_drops={max_drops}, "
+                f"max_epochs={max_epochs}): need 0<factor<1, patience>=1, rel_tol>=0, max_drops>=0, max_epochs>=1"
+            )
+        self.optimizer = optimizer
+        self.factor, self.patience, self.rel_tol = factor, patience, rel_tol
+        self.max_drops, self.max_epochs = max_drops, max_epochs
+        self.epochs = 0
+        self.drops = 0
+        self.best: float | None = None  # reference loss at the current rate
+        self.bad_epochs = 0  # consecutive epochs without a significant improvement on ``best``
+        self.drop_epochs: list[int] = []  # 1-based epoch counts after which a drop happened
+        self.stop_reason = ""
+
+    def step(self, loss: float) -> bool:
+        """Record one epoch's mean training loss; drop the rate on a plateau. Returns True when training should stop."""
+        self.epochs += 1
+        if not math.isfinite(loss):
+            self.stop_reason = f"non-finite training loss {loss} at epoch {self.epochs}"
+            return True
+        if self.best is None or loss < self.best * (1.0 - self.rel_tol):
+            self.best, self.bad_epochs = loss, 0
+        else:
+            self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            if self.drops >= self.max_drops:
+                self.stop_reason = f"plateau after {self.drops} drops (epoch {self.epochs})"
+                return True
+            for group in self.optimizer.param_groups:
+                group["lr"] *= self.factor
+            self.drops += 1
+            self.drop_epochs.append(self.epochs)
+            self.best, self.bad_epochs = loss, 0
+        if self.epochs >= self.max_epochs:
+            self.stop_reason = f"max_epochs={self.max_epochs} reached"
+            return True
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        keys = ("epochs", "drops", "best", "bad_epochs", "drop_epochs", "stop_reason")
+        return {key: getattr(self, key) for key in keys}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, list(value) if isinstance(value, (list, tuple)) else value)
+
+
+def _autocast(device: torch.device, amp: bool):
+    """bf16/fp16 autocast on CUDA only; a no-op context elsewhere (CPU results stay exact)."""
+    return torch.autocast(device_type="cuda", enabled=amp and device.type == "cuda")
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    tensor = tensor.to(device, non_blocking=True)
+    if channels_last and device.type == "cuda" and tensor.dim() == 4:
+        tensor = tensor.contiguous(memory_format=torch.channels_last)
+    return tensor
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    loader: Iterable,
+    device: str | torch.device,
+    epoch: int,
+    scaler: torch.amp.GradScaler | None = None,
+    amp: bool = False,
+    log_every: int = 50,
+    channels_last: bool = False,
+    progress: bool = True,
+) -> dict[str, float]:
+    """One pass over ``loader`` (batches ``(images [B, C, H, W], targets [B, ...])``).
+
+    Returns ``dict(loss=mean loss per example, images=count, seconds=wall time, cpu_seconds=process CPU time,
+    lr=rate at the start)``.
+    """
+    device = torch.device(device)
+    model.train()
+    lr = optimizer.param_groups[0]["lr"]
+    total_loss, total_count, start, cpu_start = 0.0, 0, time.perf_counter(), time.process_time()
+    bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
+    for step, (images, targets) in enumerate(bar):
+        images, targets = _to_device(images, device, channels_last), targets.to(device, non_blocking=True)
+        with _autocast(device, amp):
+            loss = loss_fn(model(images), targets)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        total_loss += loss.item() * images.shape[0]
+        total_count += images.shape[0]
+        if step % log_every == 0:
+            bar.set_postfix(loss=f"{total_loss / total_count:.4f}", lr=f"{lr:.2g}")
+    bar.close()
+    mean_loss = total_loss / max(total_count, 1)
+    # cpu_seconds (all threads of this process) tells the work done even when other processes share the cores
+    return dict(loss=mean_loss, images=total_count, seconds=time.perf_counter() - start,
+                cpu_seconds=time.process_time() - cpu_start, lr=lr)
+
+
+def topk_correct(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...]) -> list[int]:
+    """Number of rows of ``logits [B, K]`` whose target ``[B]`` is among the top-k scores, for each k (k<=K)."""
+    top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
+    hits = top.eq(targets[:, None])
+    return [int(hits[:, : min(k, logits.shape[1])].any(dim=1).sum()) for k in ks]
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module,
+    loader: Iterable,
+    device: str | torch.device,
+    loss_fn: Callable | None = None,
+    ks: tuple[int, ...] = (1, 5),
+    amp: bool = False,
+    channels_last: bool = False,
+    progress: bool = True,
+    prefix: str = "val_",
+) -> dict[str, float]:
+    """Classification metrics over ``loader``: ``{prefix}loss`` (if ``loss_fn``) and ``{prefix}top{k}`` (accuracy, %)."""
+    device = torch.device(device)
+    model.eval()
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    total_loss, count, correct = 0.0, 0, [0] * len(ks)
+    for images, targets in tqdm(loader, desc="evaluate", leave=False, disable=not progress):
+        images, targets = _to_device(images, device, channels_last), targets.to(device, non_blocking=True)
+        with _autocast(device, amp):
+            logits = model(images)
+        total_loss += float(loss_fn(logits.float(), targets)) * images.shape[0]
+        correct = [c + n for c, n in zip(correct, topk_correct(logits, targets, ks))]
+        count += images.shape[0]
+    metrics = {f"{prefix}loss": total_loss / max(count, 1)}
+    metrics.update({f"{prefix}top{k}": 100.0 * c / max(count, 1) for k, c in zip(ks, correct)})
+    return metrics
+
+
+# --- random states -------------------------------------------------------------------------------------------------
+
+
+def loader_generators(loader: Any) -> list[torch.Generator]:
+    """The distinct ``torch.Generator`` objects that drive a loader's shuffling and worker seeds, in a fixed order."""
+    candidates = [
+        getattr(loader, "generator", None),
+        getattr(getattr(loader, "sampler", None), "generator", None),
+        getattr(getattr(getattr(loader, "batch_sampler", None), "sampler", None), "generator", None),
+    ]
+    found: list[torch.Generator] = []
+    for gen in candidates:
+        if isinstance(gen, torch.Generator) and all(gen is not g for g in found):
+            found.append(gen)
+    return found
+
+
+def seed_everything(seed: int, loader: Any = None) -> None:
+    """Seed torch (CPU and CUDA), python ``random``, numpy's global state and the loader's generators."""
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    for offset, gen in enumerate(loader_generators(loader)):
+        gen.manual_seed(seed + 1000003 * (offset + 1))
+
+
+def rng_state(loader: Any, device: torch.device) -> dict[str, Any]:
+    """Every random state the loop consumes, in a form ``torch.load(weights_only=True)`` accepts."""
+    np_state = np.random.get_state(legacy=False)
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": {**np_state, "state": {"key": np_state["state"]["key"].tolist(), "pos": np_state["state"]["pos"]}},
+        "loader": [gen.get_state() for gen in loader_generators(loader)],
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], loader: Any, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(_as_tuple(state["python"]))
+    np_state = dict(state["numpy"])
+    np_state["state"] = {"key": np.asarray(np_state["state"]["key"], dtype=np.uint32), "pos": np_state["state"]["pos"]}
+    np.random.set_state(np_state)
+    for gen, saved in zip(loader_generators(loader), state["loader"], strict=True):
+        gen.set_state(saved)
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+# --- fit -------------------------------------------------------------------------------------------------------------
+
+
+def _step_schedule(scheduler: Any, train_loss: float) -> bool:
+    """Advance the schedule after an epoch; only a :class:`PlateauRule` can ask to stop."""
+    if scheduler is None:
+        return False
+    if isinstance(scheduler, PlateauRule):
+        return scheduler.step(train_loss)
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(train_loss)
+    else:
+        scheduler.step()
+    return False
+
+
+def fit(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_loader: Iterable,
+    val_fn: Callable[[nn.Module, int], dict[str, float]] | None,
+    epochs: int,
+    work_dir: str | Path,
+    scheduler: Any = None,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    resume: bool = True,
+    loss_fn: Callable | None = None,
+    amp: bool = False,
+    channels_last: bool = False,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train for up to ``epochs`` epochs (fewer if a :class:`PlateauRule` stops), checkpointing after each one.
+
+    ``model`` must already be on ``device`` and ``optimizer`` built over its parameters. ``val_fn(model, epoch)``
+    returns metrics merged into that epoch's history row. On a fresh start ``seed`` seeds every RNG (model init is
+    the caller's); with ``resume`` and an existing ``work_dir/checkpoint.pt`` the run continues where it stopped.
+    Returns the history: one dict per epoch (``epoch``, ``lr``, ``loss``, ``images``, ``seconds`` + val metrics).
+    """
+    device = torch.device(device)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    use_amp = amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda") if use_amp else None
+    if channels_last and device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    path = Path(work_dir) / CHECKPOINT_NAME
+    history, start, stopped = [], 0, False
+    if resume and path.is_file():
+        state = load_state_dict(path, map_location=str(device))
+        _restore(state, model, optimizer, scheduler, scaler)
+        set_rng_state(state["rng"], train_loader, device)
+        history, start, stopped = list(state["history"]), state["epoch"] + 1, state["stopped"]
+    else:
+        seed_everything(seed, train_loader)
+    if stopped:  # the rule already ended this run: nothing to train
+        return history
+    for epoch in range(start, epochs):
+        row: dict[str, Any] = {"epoch": epoch}
+        row.update(train_one_epoch(model, loss_fn, optimizer, train_loader, device, epoch, scaler, use_amp,
+                                   channels_last=channels_last, progress=progress))
+        if val_fn is not None:
+            row.update(val_fn(model, epoch))
+        stopped = _step_schedule(scheduler, row["loss"])
+        history.append(row)
+        _save(path, model, optimizer, scheduler, scaler, epoch, history, stopped, rng_state(train_loader, device))
+        if stopped:
+            break
+    return history
+
+
+def _save(path: Path, model, optimizer, scheduler, scaler, epoch, history, stopped, rng) -> None:
+    save_state_dict(path, {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "scaler": scaler.state_dict() if scaler is not None else None,
+        "epoch": epoch,
+        "history": history,
+        "stopped": stopped,
+        "rng": rng,
+    })
+
+
+def _restore(state: dict[str, Any], model, optimizer, scheduler, scaler) -> None:
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if scaler is not None and state["scaler"] is not None:
+        scaler.load_state_dict(state["scaler"])
