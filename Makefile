@@ -55,7 +55,7 @@ nbval: venv
 	rm -rf $(SMOKE)
 	$(PY) -m oquab_lib.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE_RUNS) -p data_root $(SMOKE_WORLD)
 	rm -rf $(SMOKE_RUNS)
-	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
 
 ## test: unit tests + notebooks under nbval at smoke size (README command 2; what .ci/run calls).
 test: unit nbval
