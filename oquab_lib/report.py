@@ -21,6 +21,10 @@ from oquab_lib.cache import config_hash, load_json, save_json
 
 REPRODUCED, TIE, NOT_REPRODUCED = "reproduced", "tie", "not reproduced"
 
+# The papers' tables have 21 columns: notebooks (the only importers of this module) show them whole, not elided.
+pd.set_option("display.max_columns", 40)
+pd.set_option("display.width", 250)
+
 
 def mean_std(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Column-wise mean and sample std (ddof=1) of per-seed rows; the std of a single row is NaN."""
