@@ -50,8 +50,9 @@ run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
 if run.is_synthetic:
     ensure_world(run.data_root, run.section("world"), run.seed)
 actions_config = cvpr14_actions.ActionsConfig.from_run(run)
-print(f"profile {run.profile}: train on the {actions_config.train_split!r} persons, test on {actions_config.test_split!r}; "
-      f"source seeds {list(actions_config.seeds)}; FCa widths {list(actions_config.hidden)}; device {run.device}")
+print(f"profile {run.profile}: train on the {actions_config.train_split!r} persons, "
+      f"test on {actions_config.test_split!r}; source seeds {list(actions_config.seeds)}; "
+      f"FCa widths {list(actions_config.hidden)}; device {run.device}")
 if actions_config.source_weights == "torchvision":
     print("NOTE: PRE-1512 is not available from torchvision. The rows labelled PRE-1512 and PRE-1512U below use "
           "PRE-1000C (torchvision's ImageNet AlexNet) in its place; seeds then vary only the new layers' init and the "
@@ -123,9 +124,9 @@ plt.show()
 # ```{admonition} What differs from the paper
 # - **Data and network.** The quick profile uses the synthetic mini world's VOC 2012 Action analog (trainval →
 #   test) and the small AlexNet of the quick profile (48-pixel input, FC6/FC7 of 384 units for PRE-1512, FCa of 128
-#   units instead of 2048: a third of FC7, as in the paper). The full profile uses real VOC 2012 Action, trained on `train` and tested on `val`
-#   (the test labels are not public), and **PRE-1000C** (torchvision's ImageNet AlexNet) in place of PRE-1512,
-#   which torchvision does not provide.
+#   units instead of 2048: a third of FC7, as in the paper). The full profile uses real VOC 2012 Action,
+#   trained on `train` and tested on `val` (the test labels are not public), and **PRE-1000C** (torchvision's
+#   ImageNet AlexNet) in place of PRE-1512, which torchvision does not provide.
 # - **Background output.** The paper does not say whether FCb has a background output for actions. Ours has the
 #   10 actions only: every training sample is a person doing one action. Persons with no listed action ("other")
 #   are not trained on (`actions_other_class=True` adds an 11th output for them); every person is kept for testing.
@@ -134,5 +135,9 @@ plt.show()
 #   (with an epoch cap). Jitter as in source training — a random crop window of the patch (stored at 256/224 of
 #   the input size) and a random horizontal flip — drawn from a grid of window positions so that the output of a
 #   frozen trunk can be cached; testing uses the central window.
+# - **NO PRETRAIN's schedule.** On a few hundred training persons the from-scratch network's training loss
+#   barely moves at first, so the paper's plateau rule divides its learning rate early and stops it after a few
+#   epochs (see `history.csv` in its cache entry). We keep the paper's rule for every model rather than give the
+#   baseline a schedule of its own.
 # - **Spread.** Our ± is the spread over source-network seeds (2 by default); the paper reports single runs.
 # ```

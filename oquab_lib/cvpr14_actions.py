@@ -88,7 +88,7 @@ class ActionsConfig:
     cache_features: bool = True  # compute a frozen trunk once per (sample, view)
     heatmap_method: str = "PRE-1512U"
     heatmap_images: int = 3
-    threads: int = 0  # torch threads while training on CPU (0: leave as is)
+    threads: int = 0  # torch threads while training on CPU (0: leave as is; tiny nets: 1, a 2nd thread mostly spins)
 
     def __post_init__(self) -> None:
         self.methods, self.seeds, self.hidden = tuple(self.methods), tuple(self.seeds), tuple(self.hidden)
@@ -281,7 +281,8 @@ def _trunk_features(trunk, patches: Tensor, views: Tensor, crop: int, norm, devi
 
 
 def train_action_net(cfg: ActionsConfig, method: str, source: AlexNet, seed: int, train: PersonPatches,
-                     device: str | torch.device, work_dir: Path, progress: bool = True) -> tuple[TransferNet, list, str]:
+                     device: str | torch.device, work_dir: Path,
+                     progress: bool = True) -> tuple[TransferNet, list[dict], str]:
     """Train one model on the training persons (resuming from ``work_dir/checkpoint.pt``).
 
     Returns ``(net in eval mode, history: one dict per epoch, why training stopped)``.
@@ -342,12 +343,12 @@ def source_network(run: Any, cfg: ActionsConfig, seed: int, progress: bool = Tru
     """(source net, its identity) for PRE-1512 / PRE-1512U; identity None when the weights are unavailable.
 
     ``source_weights="torchvision"`` (full profile): torchvision's ImageNet AlexNet, i.e. PRE-1000C in place of
-    PRE-1512; when its file is missing the reason is printed and a randomly initialised net of that shape is returned
-    (only NO PRETRAIN can run then).
+    PRE-1512, read from ``cvpr14.weights_path`` (the file Tables 1-2 use; default: torch's hub cache). When the file
+    is missing the reason is printed and a randomly initialised net of that shape is returned (only NO PRETRAIN runs).
     """
     if cfg.source_weights == "torchvision":
         try:
-            return torchvision_alexnet_1000C(), TORCHVISION_SOURCE
+            return torchvision_alexnet_1000C(run.section("cvpr14").get("weights_path")), TORCHVISION_SOURCE
         except OquabError as err:
             print(f"PRE-1512 / PRE-1512U rows skipped: {err}")
             return build_alexnet("full", 1000, seed=0), None

@@ -123,10 +123,12 @@ class Cvpr15Config:
     def replace(self, **changes: Any) -> Cvpr15Config:
         return dataclasses.replace(self, **changes)
 
-    def train_key(self) -> dict[str, Any]:
-        """What a trained model depends on (the evaluation-only fields are left out too)."""
+    def train_key(self, dataset: str) -> dict[str, Any]:
+        """What a trained model of ``dataset`` depends on: evaluation-only fields, the other dataset's fields and the
+        box-trained head's settings (row E's key names its head instead) are left out."""
         skip = (*RUNTIME_ONLY_FIELDS, "test_scales", "test_split", "location_split", "coco_test_split", "tolerance",
-                "location_frame")
+                "location_frame", "strong_head", "strong_scales", "strong_epochs",
+                *(("coco_train_split", "coco_epochs") if dataset == "voc" else ("train_split", "epochs", "voc_year")))
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
@@ -300,7 +302,7 @@ def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0
     source_id, source = source_network(run, cfg, seed, progress)
     split = cfg.train_split if dataset == "voc" else cfg.coco_train_split
     epochs = cfg.epochs if dataset == "voc" else cfg.coco_epochs
-    key = {**cfg.train_key(), "kind": kind, "dataset": dataset, "seed": seed, "source": source_id,
+    key = {**cfg.train_key(dataset), "kind": kind, "dataset": dataset, "seed": seed, "source": source_id,
            "snapshots": snapshots, "split": split, **world_fingerprint(run.data_root)}
     init_id = None
     if kind == "strong_weak":

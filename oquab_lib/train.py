@@ -1,7 +1,7 @@
 """The generic training loop (torchvision ``references/`` style): one epoch, evaluation, and ``fit`` with resume.
 
-``fit`` writes ``work_dir/checkpoint.pt`` after every epoch (atomically, through :func:`oquab_lib.cache.save_state_dict`)
-with everything a later run needs to continue *bit for bit*: model, optimizer, scheduler (or :class:`PlateauRule`), AMP
+``fit`` writes ``work_dir/checkpoint.pt`` after every epoch (atomically: :func:`oquab_lib.cache.save_state_dict`) with
+everything a later run needs to continue *bit for bit*: model, optimizer, scheduler (or :class:`PlateauRule`), AMP
 scaler, history, and every random state the loop consumes (torch CPU, CUDA, python ``random``, numpy's global state, and
 the generators of the training loader and its sampler). A run killed after epoch ``e`` and resumed therefore ends with
 the same weights as an uninterrupted run (``tests/test_train.py`` checks it on CPU). Exact resume assumes the loader is
@@ -177,7 +177,7 @@ def evaluate(
     progress: bool = True,
     prefix: str = "val_",
 ) -> dict[str, float]:
-    """Classification metrics over ``loader``: ``{prefix}loss`` (if ``loss_fn``) and ``{prefix}top{k}`` (accuracy, %)."""
+    """Metrics over ``loader``: ``{prefix}loss`` and ``{prefix}top{k}`` (accuracy in %) for each k in ``ks``."""
     device = torch.device(device)
     model.eval()
     loss_fn = loss_fn or nn.CrossEntropyLoss()

@@ -203,3 +203,15 @@ def test_config_keys_of_every_profile_and_unknown_key(root):
         A.ActionsConfig.from_run(bad)
     with pytest.raises(ConfigError, match="actions_methods"):
         A.ActionsConfig(methods=("PRE-1000C",))
+
+
+def test_unavailable_torchvision_weights_skip_the_pretrained_rows(root, tmp_path, monkeypatch, capsys):
+    def missing(*args, **kwargs):
+        raise ConfigError("AlexNet ImageNet weights not found at /nowhere/alexnet-owt-7be5be79.pth")
+
+    monkeypatch.setattr(A, "torchvision_alexnet_1000C", missing)
+    run = _run(root, tmp_path, source_weights="torchvision", methods=("PRE-1512", "PRE-1512U"))
+    table = A.table3(run, progress=False)
+    assert "PRE-1512 / PRE-1512U rows skipped: AlexNet ImageNet weights not found" in capsys.readouterr().out
+    assert table.empty and list(table.columns) == [*VOC_ACTIONS, "mAP"]
+    assert A.action_heatmaps(run, method="PRE-1512") == []

@@ -292,8 +292,6 @@ def test_ablations_put_the_paper_setting_first_and_pair_it_with_each_alternative
     assert [v[0] for v in variants].count("pooling") == 3
     assert variants[0][3] == cvpr15.PAPER_TEST_SCALES and variants[1][3] == (1.0,)
     assert variants[3][2].train_scales == (1.0, 1.0) and variants[5][2].pooling == "avg"
-    import pandas as pd
-
     table = pd.DataFrame([{"ablation": a, "setting": s, "seed": seed, "classification mAP": m + seed,
                            "location mAP": 2 * m} for a, s, m in (("pool", "max", 50), ("pool", "avg", 40),
                                                                     ("pool", "lse", 45)) for seed in (0, 1)])
