@@ -23,9 +23,9 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-from oquab_lib import config, report
+from oquab_lib import report, session
 
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 claims = report.claims_table(run.runs_dir)
 print(f"{len(claims)} claims recorded by the chapters of this build (profile {run.profile}).")
 

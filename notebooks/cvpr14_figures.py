@@ -23,8 +23,7 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import config, figures_cvpr14, report
-from oquab_lib.data.synth import ensure_world
+from oquab_lib import figures_cvpr14, report, session
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -35,9 +34,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 
 # %% [markdown]
 # ## Multi-scale tiling and patch labels

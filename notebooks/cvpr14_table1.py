@@ -28,8 +28,7 @@
 # features (the paper's Table 1, AP %):
 
 # %%
-from oquab_lib import config, cvpr14, report
-from oquab_lib.data.synth import ensure_world
+from oquab_lib import cvpr14, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr14_table1")
@@ -44,9 +43,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr14.config(run)
 print(f"profile {run.profile}: scales {list(settings.scales)}, FCa {list(settings.head_hidden)}, "
       f"source seeds {cvpr14.seeds(run, settings)}, splits {settings.table1_splits} (year, train, val, test), "

@@ -29,9 +29,8 @@
 # The paper's Table 2 (VOC 2012 test, AP %):
 
 # %%
-from oquab_lib import config, cvpr14, report
+from oquab_lib import cvpr14, report, session
 from oquab_lib.data.classes import TARGETED_BY_1512
-from oquab_lib.data.synth import ensure_world
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr14_table2")
@@ -46,9 +45,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr14.config(run)
 print(f"profile {run.profile}: methods {list(settings.table2_methods)}, source seeds {cvpr14.seeds(run, settings)}, "
       f"splits {settings.table2_splits} (year, train, val, test), device {run.device}")

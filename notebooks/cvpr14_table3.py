@@ -30,8 +30,7 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import config, cvpr14_actions, report
-from oquab_lib.data.synth import ensure_world
+from oquab_lib import cvpr14_actions, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr14_table3")
@@ -46,9 +45,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 actions_config = cvpr14_actions.ActionsConfig.from_run(run)
 print(f"profile {run.profile}: train on the {actions_config.train_split!r} persons, "
       f"test on {actions_config.test_split!r}; source seeds {list(actions_config.seeds)}; "

@@ -24,8 +24,7 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import config, cvpr15, cvpr15_eval, figures_cvpr15, report
-from oquab_lib.data.synth import ensure_world
+from oquab_lib import cvpr15, cvpr15_eval, figures_cvpr15, report, session
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -36,9 +35,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr15.config_of(run)
 first = cvpr15_eval.weak_model(run, settings, cvpr15_eval.run_seeds(run, settings)[0])
 steps = sorted(first.snapshot_paths())

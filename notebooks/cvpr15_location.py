@@ -23,8 +23,7 @@
 # The paper's figures (quoted by later papers):
 
 # %%
-from oquab_lib import config, cvpr15, cvpr15_eval, report
-from oquab_lib.data.synth import ensure_world
+from oquab_lib import cvpr15, cvpr15_eval, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr15_headline")
@@ -39,9 +38,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr15.config_of(run)
 frame = (f"points and boxes rescaled so that each image's largest side is {settings.location_frame} px"
          if settings.location_frame else "original pixels")

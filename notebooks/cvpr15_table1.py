@@ -30,8 +30,7 @@
 # A–C are other papers):
 
 # %%
-from oquab_lib import config, cvpr15, cvpr15_eval, report
-from oquab_lib.data.synth import ensure_world
+from oquab_lib import cvpr15, cvpr15_eval, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr15_table1")
@@ -46,9 +45,7 @@ runs_dir = "runs"
 overrides = {}
 
 # %%
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
-if run.is_synthetic:
-    ensure_world(run.data_root, run.section("world"), run.seed)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr15.config_of(run)
 print(f"profile {run.profile}: train on VOC{settings.voc_year} {settings.train_split!r} (last "
       f"{settings.val_fraction:.0%} held out for model selection), test on {settings.test_split!r}; images resized to "

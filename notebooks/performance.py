@@ -29,9 +29,9 @@ import platform
 
 import torch
 
-from oquab_lib import benchmark, config
+from oquab_lib import benchmark, session
 
-run = config.resolve(profile, data_root, device, seed, runs_dir, overrides)
+run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 # variant -> (images, repeats): the full-size CPU measurement is kept to one image so the quick book stays fast.
 variants = {"smoke": {"smoke": (1, 1)}, "quick": {"quick": (2, 3), "full": (1, 1)}, "full": {"full": (4, 3)}}[run.profile]
 where = torch.cuda.get_device_name(run.device) if run.device.startswith("cuda") else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"

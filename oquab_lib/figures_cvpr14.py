@@ -78,7 +78,7 @@ def tiling_figure(run: Any, image: int | None = None, table: str = "table2", max
     names = sorted({VOC_CLASSES[c] for c in truth["labels"].tolist()})
     fig.suptitle(f"{train.image_ids[image]} ({', '.join(names)}): coloured = positive, grey = background, "
                  "dotted = excluded", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))  # room for the suptitle
     return fig
 
 
@@ -123,7 +123,7 @@ def heatmap_figure(run: Any, method: str = "PRE-1000C", seed: int | None = None,
             ax.axis("off")
     fig.suptitle(f"{method} (seed {outputs['seed']}): per-class heat maps on test images, from 0 (blue) to the "
                  "map's maximum (red)", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig
 
 

@@ -298,7 +298,8 @@ def fit(
     path = Path(work_dir) / CHECKPOINT_NAME
     history, start, stopped = [], 0, False
     if resume and path.is_file():
-        state = load_state_dict(path, map_location=str(device))
+        # on the CPU: RNG states must stay CPU tensors; load_state_dict moves weights and optimizer state to the model
+        state = load_state_dict(path, map_location="cpu")
         _restore(state, model, optimizer, scheduler, scaler)
         set_rng_state(state["rng"], train_loader, device)
         history, start, stopped = list(state["history"]), state["epoch"] + 1, state["stopped"]
