@@ -190,12 +190,10 @@ def seeds(run: Any, cfg: Cvpr14Config) -> list[int]:
 
 
 def ensure_data(run: Any) -> None:
-    """Generate the mini world of a synthetic profile if it is not there yet (cached by the generator). The world's
-    seed is ``run.seed``, as in the notebooks, so both always ask for the same world."""
-    if run.is_synthetic:
-        from oquab_lib.data.synth import ensure_world
+    """Generate the mini world of a synthetic profile if it is not there yet (the same world as the notebooks')."""
+    from oquab_lib.session import ensure_data as ensure_world_of
 
-        ensure_world(run.data_root, run.section("world"), run.seed, verbose=False)
+    ensure_world_of(run, verbose=False)
 
 
 @dataclass

@@ -34,6 +34,11 @@ def start(
     threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
     if threads > 0:
         torch.set_num_threads(threads)
-    if run.is_synthetic:
-        ensure_world(run.data_root, run.section("world"), seed=WORLD_SEED)
+    ensure_data(run)
     return run
+
+
+def ensure_data(run: Run, verbose: bool = True) -> None:
+    """Generate the mini world of a synthetic profile if it is missing (a cache hit otherwise); real data: nothing."""
+    if run.is_synthetic:
+        ensure_world(run.data_root, run.section("world"), seed=WORLD_SEED, verbose=verbose)

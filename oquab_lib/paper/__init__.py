@@ -17,6 +17,7 @@ TABLES = {
     "cvpr14_table3": "cvpr14_table3_voc12_action_test.csv",
     "cvpr15_table1": "cvpr15_table_voc12_test.csv",
     "cvpr15_headline": "cvpr15_headline_results.csv",
+    "cvpr14_source": "cvpr14_source_networks.csv",
 }
 
 
