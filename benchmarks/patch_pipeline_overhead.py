@@ -26,8 +26,8 @@ import torch
 from oquab_lib.config import PROFILES
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.voc import VOCBoxes
-from oquab_lib.features import Cvpr14Config, PatchSet, crop_rows, use_band_lrn
-from oquab_lib.models import build_alexnet, normalization
+from oquab_lib.features import Cvpr14Config, PatchSet, crop_rows
+from oquab_lib.models import build_alexnet, normalization, use_band_lrn
 from oquab_lib.patches import label_patches, tile_patches
 
 IMAGE_SIZE = {"smoke": (96, 72), "quick": (160, 120), "full": (500, 375)}

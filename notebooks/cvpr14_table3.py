@@ -30,7 +30,7 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import cvpr14_actions, report, session
+from oquab_lib import cvpr14_actions, figures_cvpr14_actions, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr14_table3")
@@ -113,8 +113,8 @@ for claim, better, worse in claims:
 # scores (the CVPR'14 aggregation, k = 5), on one colour scale per image.
 
 # %%
-heatmaps = cvpr14_actions.action_heatmaps(run)
-figure = cvpr14_actions.heatmap_figure(heatmaps)
+heatmaps = figures_cvpr14_actions.action_heatmaps(run)
+figure = figures_cvpr14_actions.heatmap_figure(heatmaps)
 plt.show()
 
 # %% [markdown]

@@ -31,11 +31,11 @@ from tqdm.auto import tqdm
 from oquab_lib import cache
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.errors import ConfigError
+from oquab_lib.data.splits import resolve_splits
 from oquab_lib.features import (SOURCE_METHODS, Cvpr14Config, PatchSet, SourceUnavailable, build_patch_set,
-                                patch_features, patch_inputs, random_network, resolve_splits, source_network,
-                                torch_threads, use_band_lrn)
+                                patch_features, patch_inputs, random_network, source_network, torch_threads)
 from oquab_lib.metrics import voc_ap
-from oquab_lib.models import TransferHead, TransferNet, normalization, seeded
+from oquab_lib.models import TransferHead, TransferNet, normalization, seeded, use_band_lrn
 from oquab_lib.patches import resample_background
 from oquab_lib.train import PlateauRule, fit
 

@@ -14,7 +14,7 @@ Pipeline (Sec. 4.3 of the paper), with the choices the paper leaves open marked 
   from :func:`oquab_lib.pretrain.init_weights`: PyTorch's default init leaves the loss flat at log 10 for many epochs,
   and the plateau rule then stops training before it starts), every layer trained. PRE-1512: C1..FC7 of the source
   net frozen, FCa + FCb trained. PRE-1512U: FC6, FC7, FCa, FCb trained (:class:`oquab_lib.models.TransferNet`). LRN
-  layers run as :class:`oquab_lib.features.BandLRN` (same function, about twice faster on CPU).
+  layers run as :class:`oquab_lib.models.BandLRN` (same function, about twice faster on CPU).
 - **Training** (*ours* where the paper is silent): SGD, lr 0.01, momentum 0.9, weight decay 5e-4, cross-entropy,
   :class:`oquab_lib.train.PlateauRule` (divide by 10 on a plateau, stop after three drops; ``epochs`` is a cap).
   Jitter as in source training: a ``crop x crop`` window of the ``R x R`` patch and a horizontal flip, drawn per sample
@@ -38,27 +38,28 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from oquab_lib import cache
-from oquab_lib.cvpr14 import aggregate_scores
+from oquab_lib.action_samples import (
+    PersonPatches,
+    ViewBatches,
+    cached_person_patches,
+    centre_view,
+    crop_views,
+    patch_side,
+    training_labels,
+    view_table,
+)
 from oquab_lib.data.classes import VOC_ACTIONS
-from oquab_lib.data.images import load_rgb_tensor
-from oquab_lib.data.voc import voc_year_dir
-from oquab_lib.data.voc_actions import VOCActions
 from oquab_lib.errors import ConfigError, DataError, OquabError
-from oquab_lib.features import use_band_lrn
-from oquab_lib.heatmaps import overlay, patch_heatmap
 from oquab_lib.metrics import voc_ap
-from oquab_lib.models import AlexNet, TransferNet, build_alexnet, normalization
-from oquab_lib.patches import crop_patches, mirror_pad_square, tile_patches
-from oquab_lib.pretrain import init_weights, pretrain_source, torchvision_alexnet_1000C, world_fingerprint
+from oquab_lib.models import AlexNet, TransferNet, build_alexnet, normalization, use_band_lrn
+from oquab_lib.pretrain import init_weights, pretrain_source, torchvision_alexnet_1000C
+from oquab_lib.source_data import world_fingerprint
 from oquab_lib.train import PlateauRule, fit
 
-__all__ = ["METHODS", "ActionsConfig", "PersonPatches", "person_patches", "training_labels", "build_action_net",
-           "train_action_net", "table3", "action_heatmaps", "heatmap_figure"]
+__all__ = ["METHODS", "ActionsConfig", "build_action_net", "train_action_net", "table3"]
 
 METHODS = ("NO PRETRAIN", "PRE-1512", "PRE-1512U")
 _SETUP = {"NO PRETRAIN": ("none", False), "PRE-1512": ("source", False), "PRE-1512U": ("source", True)}
@@ -118,121 +119,6 @@ class ActionsConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
-# ------------------------------------------------------------------------------------------------------ samples
-def patch_side(net: AlexNet) -> int:
-    """Side ``R`` at which person patches are stored: the source net's input x 256/224 (its training ``resize``)."""
-    return round(net.spec.input_size * 256 / 224)
-
-
-@dataclass
-class PersonPatches:
-    """The square person patches of one split, in the order of the action files."""
-
-    images: Tensor  # uint8 [N, 3, R, R]
-    labels: Tensor  # int8 [N, 10] in {1, -1, 0}, VOC_ACTIONS order
-    boxes: Tensor  # float32 [N, 4] person boxes, 0-based XYXY (image pixels)
-    image_ids: list[str]
-    padded: Tensor  # bool [N]: the square left the image and mirror padding filled it
-
-
-def person_patch(image: Tensor, box: Tensor, size: int) -> tuple[Tensor, bool]:
-    """``image`` float [3, H, W] in [0, 1] -> (uint8 [3, size, size] square patch centred on ``box``, padded?)."""
-    padded, square = mirror_pad_square(image, box)
-    crop = crop_patches(padded, square[None], out_size=size, mean=(0, 0, 0), std=(1, 1, 1))[0]
-    return crop.mul(255).round().clamp(0, 255).to(torch.uint8), padded.shape != image.shape
-
-
-def person_patches(root: str | Path, split: str, size: int, progress: bool = True) -> PersonPatches:
-    """Every person of ``ImageSets/Action/<split>`` as a square patch ``[3, size, size]`` (each image decoded once)."""
-    dataset = VOCActions(root, "2012", split)
-    if len(dataset) == 0:
-        raise DataError(f"{dataset.year_dir}/ImageSets/Action: split {split!r} lists no person")
-    patches, boxes, padded, image_ids = [], [], [], []
-    last_id, image = None, None
-    for index in tqdm(range(len(dataset)), desc=f"person patches ({split})", disable=not progress):
-        target = dataset.target(index)
-        if target["image_id"] != last_id:
-            last_id = target["image_id"]
-            image = load_rgb_tensor(dataset.image_path(index)).float() / 255
-        patch, was_padded = person_patch(image, target["box"], size)
-        patches.append(patch), boxes.append(target["box"]), padded.append(was_padded), image_ids.append(last_id)
-    return PersonPatches(torch.stack(patches), dataset.labels.clone(), torch.stack(boxes), image_ids,
-                         torch.tensor(padded))
-
-
-def cached_person_patches(data_root: Path, runs_dir: Path, split: str, size: int, progress: bool) -> PersonPatches:
-    """:func:`person_patches` through the results cache (``runs/actions-patches-<split>-<hash>/``)."""
-    key = {**world_fingerprint(data_root), "split": split, "size": size}
-
-    def compute(work: Path) -> None:
-        store = person_patches(data_root, split, size, progress)
-        for name in ("images", "labels", "boxes", "padded"):
-            np.save(work / f"{name}.npy", getattr(store, name).numpy())
-        cache.save_json(work / "image_ids.json", store.image_ids)
-
-    entry = cache.load_or_compute(runs_dir, f"actions-patches-{split}", key, compute, verbose=progress)
-    arrays = {n: torch.from_numpy(np.load(entry / f"{n}.npy")) for n in ("images", "labels", "boxes", "padded")}
-    return PersonPatches(**arrays, image_ids=cache.load_json(entry / "image_ids.json"))
-
-
-def training_labels(labels: Tensor, other_class: bool = False) -> Tensor:
-    """Training target ``[N]`` int64 from action labels ``[N, 10]``: the action index, or -1 (not trained on).
-
-    Exactly one positive action -> its index; several -> -1 (the paper); none -> 10 if ``other_class`` else -1.
-    """
-    positives = labels == 1
-    count = positives.sum(dim=1)
-    target = torch.full((labels.shape[0],), -1, dtype=torch.int64)
-    target[count == 1] = positives[count == 1].to(torch.uint8).argmax(dim=1)
-    if other_class:
-        target[count == 0] = labels.shape[1]
-    return target
-
-
-# -------------------------------------------------------------------------------------------------------- views
-def view_table(size: int, crop: int, grid: int) -> Tensor:
-    """Jitter views ``[V, 3]`` (top, left, flip): ``grid²`` window positions spread over ``[0, size - crop]`` x 2."""
-    offsets = [(size - crop) // 2] if grid == 1 else sorted(
-        set(torch.linspace(0, size - crop, grid).round().long().tolist()))
-    return torch.tensor([(top, left, flip) for flip in (0, 1) for top in offsets for left in offsets])
-
-
-def crop_views(patches: Tensor, views: Tensor, crop: int, mean, std) -> Tensor:
-    """uint8 ``[B, 3, R, R]`` patches and one view ``[B, 3]`` each -> normalised float ``[B, 3, crop, crop]``."""
-    windows = torch.stack([patches[i, :, t:t + crop, l:l + crop] for i, (t, l, _) in enumerate(views.tolist())])
-    windows = torch.where(views[:, 2].bool()[:, None, None, None], windows.flip(-1), windows)
-    mean, std = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
-    return (windows.float() / 255 - mean) / std
-
-
-def centre_view(size: int, crop: int, count: int) -> Tensor:
-    """The test view ``[count, 3]``: central window, no flip."""
-    return torch.tensor([(size - crop) // 2, (size - crop) // 2, 0]).repeat(count, 1)
-
-
-class ViewBatches:
-    """Training batches ``(inputs, targets)``: per epoch a permutation and one random view per sample.
-
-    ``inputs_of(rows [B], views [B])`` returns the inputs of the trainable part. ``generator`` drives every random
-    choice; :func:`oquab_lib.train.fit` saves and restores it, so a resumed run sees the same batches.
-    """
-
-    def __init__(self, inputs_of: Callable[[Tensor, Tensor], Tensor], targets: Tensor, num_views: int,
-                 batch_size: int, seed: int = 0) -> None:
-        self.inputs_of, self.targets, self.num_views, self.batch_size = inputs_of, targets, num_views, batch_size
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.targets) / self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(len(self.targets), generator=self.generator)
-        views = torch.randint(0, self.num_views, (len(self.targets),), generator=self.generator)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            yield self.inputs_of(rows, views[rows]), self.targets[rows]
-
-
 # -------------------------------------------------------------------------------------------------------- models
 def _fc_mult(net: AlexNet) -> float:
     return net.fc7.out_features / net.spec.fc_width
@@ -262,7 +148,7 @@ def split_trunk(net: TransferNet) -> tuple[Callable[[Tensor], Tensor] | None, nn
     return None, net
 
 
-def _autocast(device: torch.device):
+def autocast(device: torch.device):
     return torch.autocast(device_type="cuda", enabled=device.type == "cuda")
 
 
@@ -274,7 +160,7 @@ def _trunk_features(trunk, patches: Tensor, views: Tensor, crop: int, norm, devi
         outputs = []
         for start in range(0, len(patches), batch):
             chunk = patches[start:start + batch]
-            with _autocast(device):
+            with autocast(device):
                 outputs.append(trunk(crop_views(chunk, view.repeat(len(chunk), 1), crop, *norm).to(device)).float())
         per_view.append(torch.cat(outputs).cpu())
     return torch.stack(per_view, dim=1)
@@ -306,7 +192,7 @@ def train_action_net(cfg: ActionsConfig, method: str, source: AlexNet, seed: int
             windows = crop_views(patches[rows], views[v], crop, *norm)
             if trunk is None:
                 return windows
-            with torch.no_grad(), _autocast(device):
+            with torch.no_grad(), autocast(device):
                 return trunk(windows.to(device)).float()
     loader = ViewBatches(inputs_of, targets, len(views), cfg.batch_size, seed)
     optimizer = torch.optim.SGD(net.trainable_parameters(), lr=cfg.lr, momentum=cfg.momentum,
@@ -325,7 +211,7 @@ def score_persons(net: TransferNet, persons: PersonPatches, device: str | torch.
     views, norm, scores = centre_view(size, crop, len(persons.images)), normalization(net.spec), []
     for start in range(0, len(views), batch):
         windows = crop_views(persons.images[start:start + batch], views[start:start + batch], crop, *norm)
-        with _autocast(device):
+        with autocast(device):
             scores.append(net(windows.to(device)).float().softmax(dim=1)[:, :len(VOC_ACTIONS)].cpu())
     return torch.cat(scores)
 
@@ -395,7 +281,7 @@ def action_ap_row(scores: np.ndarray | Tensor, labels: Tensor) -> list[float]:
     return [*aps, float(np.nanmean(aps)) if np.isfinite(aps).any() else math.nan]
 
 
-def _prepare(run: Any, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None, progress: bool):
+def prepare(run: Any, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None, progress: bool):
     """Source nets per seed and the (train, test) person patches at the size they need."""
     nets = {seed: (sources[seed], _weights_fingerprint(sources[seed])) if sources is not None
             else source_network(run, cfg, seed, progress) for seed in cfg.seeds}
@@ -412,7 +298,7 @@ def table3(run: Any, sources: Mapping[int, AlexNet] | None = None, progress: boo
     Models are trained once and cached; rows whose source weights are unavailable are skipped with a printed reason.
     """
     cfg = ActionsConfig.from_run(run)
-    nets, train, test = _prepare(run, cfg, sources, progress)
+    nets, train, test = prepare(run, cfg, sources, progress)
     rows = {}
     for method in cfg.methods:
         for seed in cfg.seeds:
@@ -424,88 +310,3 @@ def table3(run: Any, sources: Mapping[int, AlexNet] | None = None, progress: boo
     frame = pd.DataFrame(list(rows.values()), columns=[*VOC_ACTIONS, "mAP"],
                          index=pd.MultiIndex.from_tuples(list(rows), names=["method", "seed"]))
     return frame
-
-
-# ------------------------------------------------------------------------------------------------------ heat maps
-def _pick_images(persons: PersonPatches, count: int) -> list[str]:
-    """Test images showing actions not yet shown, in test order (deterministic), ``count`` at most."""
-    chosen, shown = [], set()
-    for image_id, labels in zip(persons.image_ids, persons.labels):
-        actions = set(torch.nonzero(labels == 1).flatten().tolist())
-        if len(chosen) < count and actions - shown and image_id not in chosen:
-            chosen.append(image_id)
-            shown |= actions
-    return chosen
-
-
-@torch.no_grad()
-def image_heatmaps(net: TransferNet, image: Tensor, device: str | torch.device, batch: int = 256):
-    """Whole-image heat maps, no person box: ``image`` float [3, H, W] -> (heat [10, H, W], image scores [10]).
-
-    Tiles of :func:`tile_patches` (the paper's scales); each tile is seen as a test person is (its central
-    input/R window, resized to the input size); image score = :func:`oquab_lib.cvpr14.aggregate_scores` (k = 5).
-    """
-    device, net = torch.device(device), net.eval()
-    height, width = image.shape[-2:]
-    tiles = tile_patches(width, height)
-    crop, probs = net.spec.input_size, []
-    centre, half = (tiles[:, :2] + tiles[:, 2:]) / 2, (tiles[:, 2:] - tiles[:, :2]) * (crop / patch_side(net)) / 2
-    windows = torch.cat([centre - half, centre + half], 1)
-    for start in range(0, len(windows), batch):
-        crops = crop_patches(image, windows[start:start + batch], None, crop, *normalization(net.spec), device=device)
-        with _autocast(device):
-            probs.append(net(crops).float().softmax(dim=1).cpu())
-    probs = torch.cat(probs)
-    with_background = probs if probs.shape[1] > len(VOC_ACTIONS) else F.pad(probs, (0, 1))  # "other" plays background
-    return patch_heatmap(tiles, probs[:, :len(VOC_ACTIONS)], height, width), aggregate_scores(with_background, k=5)
-
-
-def action_heatmaps(run: Any, method: str | None = None, seed: int | None = None, num_images: int | None = None,
-                    sources: Mapping[int, AlexNet] | None = None, progress: bool = False) -> list[dict[str, Any]]:
-    """Heat maps of a few test images from the (cached) model of ``method`` / ``seed`` (default: config's).
-
-    Returns one dict per image: ``image_id``, ``image`` float [3, H, W], ``boxes`` [P, 4] and ``actions`` (ground
-    truth of its test persons, shown for reference only), ``heat`` [10, H, W], ``scores`` [10].
-    """
-    cfg = ActionsConfig.from_run(run)
-    method, seed = method or cfg.heatmap_method, cfg.seeds[0] if seed is None else seed
-    cfg = dataclasses.replace(cfg, seeds=(seed,))
-    nets, train, test = _prepare(run, cfg, sources, progress)
-    source, source_id = nets[seed]
-    if source_id is None and method != "NO PRETRAIN":
-        return []
-    entry = action_model_entry(run, cfg, method, seed, source, source_id, train, test, progress)
-    net = build_action_net(method, source, len(VOC_ACTIONS) + cfg.other_class, cfg.hidden, seed, cfg.scratch_init)
-    net.load_state_dict(cache.load_state_dict(entry / "weights.pt"))
-    net, year_dir, maps = net.to(run.device), voc_year_dir(run.data_root, "2012"), []
-    for image_id in _pick_images(test, cfg.heatmap_images if num_images is None else num_images):
-        image = load_rgb_tensor(year_dir / "JPEGImages" / f"{image_id}.jpg").float() / 255
-        heat, scores = image_heatmaps(net, image, run.device)
-        rows = [i for i, other in enumerate(test.image_ids) if other == image_id]
-        actions = sorted({VOC_ACTIONS[a] for i in rows for a in torch.nonzero(test.labels[i] == 1).flatten().tolist()})
-        maps.append(dict(image_id=image_id, image=image, boxes=test.boxes[rows], actions=actions, heat=heat,
-                         scores=scores, method=method, seed=seed))
-    return maps
-
-
-def heatmap_figure(maps: list[dict[str, Any]], top: int = 3):
-    """Rows = images; columns = the image (ground-truth persons outlined) + heat maps of its ``top`` actions."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    fig, axes = plt.subplots(max(len(maps), 1), top + 1, figsize=(2.4 * (top + 1), 2.3 * max(len(maps), 1)),
-                             squeeze=False)
-    for row, item in zip(axes, maps):
-        row[0].imshow(item["image"].permute(1, 2, 0).numpy())
-        for x1, y1, x2, y2 in item["boxes"].tolist():
-            row[0].add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="white", lw=1.2))
-        row[0].set_title(f"{item['image_id']}\ntruth: {', '.join(item['actions']) or 'none'}", fontsize=8)
-        order = item["scores"].argsort(descending=True)[:top].tolist()
-        vmax = float(item["heat"][order].max())  # one colour scale per image: maps of a row are comparable
-        for ax, action in zip(row[1:], order):
-            ax.imshow(overlay(item["image"], item["heat"][action], vmin=0.0, vmax=vmax))
-            ax.set_title(f"{VOC_ACTIONS[action]} (score {float(item['scores'][action]):.2g})", fontsize=8)
-    for ax in axes.flat:
-        ax.axis("off")
-    fig.tight_layout()
-    return fig

@@ -17,13 +17,12 @@ best epoch's weights are the result (model selection never sees a test image). A
   1x1 map: it is the FC network on the whole image, no search over positions or scales).
 
 Testing: :func:`oquab_lib.cvpr15_predict.predict` (multi-scale scores and arg-max points), cached per trained model
-and split by :func:`cached_predictions`.
+and split by :func:`oquab_lib.cvpr15_results.cached_predictions`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import math
 from collections.abc import Iterator
@@ -37,9 +36,9 @@ from torch import Tensor, nn
 
 from oquab_lib import cache
 from oquab_lib.cvpr15_data import ImageSet, WeakBatches, load_image_set, train_val_split
-from oquab_lib.cvpr15_predict import C5Batch, Prediction, c5_batches, mean_ap, predict
+from oquab_lib.cvpr15_predict import mean_ap, predict
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import AlexNet, normalization
+from oquab_lib.models import AlexNet, normalization, use_band_lrn
 from oquab_lib.train import CHECKPOINT_NAME, fit
 from oquab_lib.weak_net import POOLINGS, WeakNet, weak_loss
 
@@ -163,8 +162,7 @@ def source_network(run: Any, cfg: Cvpr15Config, seed: int, progress: bool = True
 
 def build_weak_net(source: AlexNet, cfg: Cvpr15Config, num_classes: int, seed: int, hidden: int | None = None) -> WeakNet:
     """The weak net on ``source``; its LRN layers computed as banded convolutions (same function, several times
-    faster on CPU than PyTorch's 3-D average pool: :class:`oquab_lib.features.BandLRN`)."""
-    from oquab_lib.features import use_band_lrn
+    faster on CPU than PyTorch's 3-D average pool: :class:`oquab_lib.models.BandLRN`)."""
 
     net = WeakNet(source, num_classes, hidden or cfg.hidden, cfg.pooling, cfg.dropout,
                   freeze_backbone=not cfg.finetune, lse_r=cfg.lse_r, seed=seed)
@@ -293,7 +291,7 @@ def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0
     ``kind``: ``weak`` (F), ``strong_weak`` (E, VOC only), ``full_images`` (D). ``dataset``: ``voc`` or ``coco``.
     ``snapshots``: also save the trainable weights at the paper's training-figure iterations (scaled).
     """
-    from oquab_lib.pretrain import world_fingerprint
+    from oquab_lib.source_data import world_fingerprint
 
     cfg = config_of(run, cfg)
     if kind not in KINDS or dataset not in ("voc", "coco") or (kind == "strong_weak" and dataset != "voc"):
@@ -385,78 +383,3 @@ def init_from_patch_head(net: WeakNet, head: nn.Module) -> None:
         conv.weight.zero_()
         conv.weight[:, :, 1, 1] = weight
         conv.bias.copy_(bias)
-
-
-# ---------------------------------------------------------------------------------------------------- cached tests
-@dataclass
-class SplitPrediction:
-    """A :class:`Prediction` on a split with that split's ground truth, so warm runs never decode an image.
-
-    ``labels [N, K]``, ``boxes`` N x ``[n_i, 5]`` and ``sizes [N, 2]`` (width, height) as in :class:`ImageSet`.
-    """
-
-    scores: Tensor
-    points: Tensor
-    scale_index: Tensor
-    labels: Tensor
-    boxes: list[Tensor]
-    sizes: Tensor
-    ids: list[str]
-
-
-def ground_truth(images: ImageSet) -> dict[str, Any]:
-    return {"labels": images.labels, "boxes": images.boxes, "sizes": images.sizes, "ids": list(images.ids)}
-
-
-def cached_predictions(run: Any, result: WeakResult, split: str, scales: tuple[float, ...] | None = None,
-                       cfg: Cvpr15Config | dict[str, Any] | None = None, progress: bool = True) -> SplitPrediction:
-    """:func:`predict` of a trained net on a split of its dataset (``scales``: default ``cfg.test_scales``), cached."""
-    cfg = config_of(run, cfg)
-    whole = result.kind == "full_images"
-    scales = (1.0,) if whole else tuple(float(s) for s in (scales or cfg.test_scales))
-    key = {"model": result.entry.name, "split": split, "scales": scales, "image_size": cfg.image_size,
-           "max_images": cfg.max_images}
-
-    def compute(work: Path) -> None:
-        images = image_set(run, cfg, result.dataset, split, progress)
-        net = load_weak_net(run, result, cfg)
-        c5 = None if whole else c5_store(run, cfg, result.seed, result.dataset, split, scales, progress)
-        with compute_threads(cfg, torch.device(run.device)):
-            pred = predict(net, images, scales, run.device, whole, cfg.eval_batch_size, cfg.amp, progress, c5)
-        cache.save_state_dict(work / "prediction.pt", {**pred._asdict(), **ground_truth(images)})
-
-    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-test-{result.kind}-{result.dataset}-{split}", key, compute,
-                                  verbose=progress)
-    return SplitPrediction(**cache.load_state_dict(entry / "prediction.pt"))
-
-
-def c5_store(run: Any, cfg: Cvpr15Config, seed: int, dataset: str, split: str, scales: tuple[float, ...],
-             progress: bool = True) -> list[C5Batch] | None:
-    """The C5 maps of a split at ``scales`` (a subset of ``cfg.test_scales``) through the frozen source net of
-    ``seed``, cached: every model on that source (rows E, F, the ablations, the heat-map baseline) then runs only its
-    FC6..adaptation layers at test time. None when not applicable (``cache_c5`` off, fine-tuned backbones, or
-    scales outside ``test_scales``): the caller then runs the whole net."""
-    from oquab_lib.features import use_band_lrn
-    from oquab_lib.pretrain import world_fingerprint
-
-    if not cfg.cache_c5 or cfg.finetune or not set(scales) <= set(cfg.test_scales):
-        return None
-    source_id, source = source_network(run, cfg, seed, progress)
-    key = {"source": source_id, "dataset": dataset, "split": split, "scales": cfg.test_scales,
-           "image_size": cfg.image_size, "max_images": cfg.max_images, "batch_size": cfg.eval_batch_size,
-           "year": cfg.voc_year, **world_fingerprint(run.data_root)}
-    device = torch.device(run.device)
-
-    def compute(work: Path) -> None:
-        images = image_set(run, cfg, dataset, split, progress)
-        features = use_band_lrn(copy.deepcopy(source.features)).eval().to(device)  # = WeakNet.backbone.features
-        with compute_threads(cfg, device):
-            batches = [b._replace(c5=b.c5.float().cpu())._asdict() for b in c5_batches(
-                features, source.spec, images, cfg.test_scales, device, cfg.eval_batch_size, cfg.amp,
-                progress=progress)]
-        cache.save_state_dict(work / "c5.pt", {"batches": batches})
-
-    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-c5-{dataset}-{split}-s{seed}", key, compute, verbose=progress)
-    wanted = {cfg.test_scales.index(s): i for i, s in enumerate(scales)}  # stored scale index -> requested index
-    return [C5Batch(b["indices"], wanted[b["scale_index"]], tuple(b["size"]), b["c5"])
-            for b in cache.load_state_dict(entry / "c5.pt")["batches"] if b["scale_index"] in wanted]

@@ -26,7 +26,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from oquab_lib.cvpr15 import Cvpr15Config, SplitPrediction, cached_predictions, config_of, train_weak
+from oquab_lib.cvpr15 import Cvpr15Config, config_of, train_weak
+from oquab_lib.cvpr15_results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15_predict import class_aps
 from oquab_lib.localize import centre_points, location_ap, random_points
 

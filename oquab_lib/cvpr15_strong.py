@@ -26,7 +26,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from oquab_lib import cache
 from oquab_lib.cvpr14 import aggregate_scores
@@ -34,9 +33,8 @@ from oquab_lib.cvpr15_data import ImageSet, train_val_split
 from oquab_lib.cvpr15_predict import C5Batch, c5_batches
 from oquab_lib.heatmaps import patch_heatmap
 from oquab_lib.localize import heatmap_argmax_points
-from oquab_lib.models import TransferHead, normalization
+from oquab_lib.models import TransferHead, use_band_lrn
 from oquab_lib.patches import label_patches, resample_background
-from oquab_lib.features import use_band_lrn
 from oquab_lib.weak_net import ConvAlexNet, fc_to_conv
 
 BACKGROUND_FRACTION = 0.1  # CVPR'14: keep a random 10 % of the background patches
@@ -57,7 +55,7 @@ def window_features(backbone: ConvAlexNet, images: ImageSet, indices: list[int],
 
     Cell (i, j) of a scaled image covers the input window ``[j * stride, j * stride + side) x [i * stride, ...)`` of
     side ``side = input_size`` (the window the FC net would see), mapped back to original pixels by the resize factors.
-    ``c5``: precomputed C5 maps of every image of ``images`` (:func:`oquab_lib.cvpr15.c5_store`; ``indices`` is then
+    ``c5``: precomputed C5 maps of every image of ``images`` (:func:`oquab_lib.cvpr15_results.c5_store`; ``indices`` is then
     ignored), so that only FC6/FC7 run here.
     """
     side, stride = backbone.spec.input_size, _stride(backbone)
@@ -156,7 +154,7 @@ def dense_window_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> P
     """Our own patch head of ``seed`` on dense windows of the training part of the VOC train split (cached);
     FCa width ``cfg.hidden`` so that it fits the weak net's first adaptation layer."""
     from oquab_lib.cvpr15 import compute_threads, image_set, source_network
-    from oquab_lib.pretrain import world_fingerprint
+    from oquab_lib.source_data import world_fingerprint
 
     source_id, source = source_network(run, cfg, seed, progress)
     device = torch.device(run.device)
@@ -214,7 +212,8 @@ def patch_heatmaps(backbone: ConvAlexNet, head: nn.Module, images: ImageSet, ind
 
 def heatmap_predictions(run: Any, cfg: Any, seed: int, split: str, progress: bool = True) -> dict[str, Tensor]:
     """Cached :func:`patch_heatmaps` scores and points of the patch head of ``seed`` on a VOC split."""
-    from oquab_lib.cvpr15 import compute_threads, c5_store, image_set, source_network
+    from oquab_lib.cvpr15 import compute_threads, image_set, source_network
+    from oquab_lib.cvpr15_results import c5_store
 
     head = patch_head(run, cfg, seed, progress)
     key = {"head": head.provenance, "split": split, "scales": cfg.test_scales, "image_size": cfg.image_size,

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +37,16 @@ from tqdm.auto import tqdm
 from oquab_lib import cache
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.data.images import load_rgb
+from oquab_lib.data.splits import ids_hash
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.errors import ConfigError, DataError, OquabError
-from oquab_lib.models import build_alexnet, normalization
+from oquab_lib.models import build_alexnet, normalization, use_band_lrn
 from oquab_lib.patches import PAPER_SCALES, crop_patches, label_patches, tile_patches
-from oquab_lib.pretrain import world_fingerprint
+from oquab_lib.source_data import world_fingerprint
 
 __all__ = [
     "Cvpr14Config", "PatchSet", "SourceUnavailable", "build_patch_set", "image_store", "crop_rows",
-    "patch_features", "source_network", "resolve_splits", "SOURCE_METHODS", "BandLRN", "use_band_lrn",
+    "patch_features", "source_network", "SOURCE_METHODS",
     "patch_crops", "patch_inputs", "used_rows", "torch_threads", "random_network",
 ]
 
@@ -137,48 +137,6 @@ class Cvpr14Config:
         return {k: getattr(self, k) for k in keys}
 
 
-# ------------------------------------------------------------------------------------------------------ splits
-def _ids_hash(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
-
-
-def _subsample(ids: list[str], cap: int, seed: int) -> list[str]:
-    """At most ``cap`` of ``ids`` (0 = all): a seeded subset, kept in file order."""
-    if not cap or cap >= len(ids):
-        return ids
-    keep = set(np.random.default_rng(seed).permutation(len(ids))[:cap].tolist())
-    return [image_id for n, image_id in enumerate(ids) if n in keep]
-
-
-def resolve_splits(data_root: Path, splits: tuple[str, ...], holdout_seed: int = 0,
-                   max_images: tuple[int, int, int] = (0, 0, 0)) -> dict[str, tuple[str, str, list]]:
-    """``{"train"|"val"|"test": (year, split, image ids)}`` from ``(year, train, val, test)``.
-
-    A validation entry ``"holdout:<f>"`` takes a seeded fraction ``f`` of the training split's images (a permutation
-    by ``numpy.random.default_rng(holdout_seed)``) and removes them from training, so both never share an image.
-    ``max_images`` caps each role (quick profile: feature extraction time grows with the number of patches).
-    """
-    year, train, val, test = splits
-    train_ids = VOCClassification(data_root, year, train).ids
-    resolved = {"test": (year, test, VOCClassification(data_root, year, test).ids)}
-    if val.startswith("holdout:"):
-        try:
-            fraction = float(val.split(":", 1)[1])
-        except ValueError:
-            fraction = -1.0
-        if not 0 < fraction < 1:
-            raise ConfigError(f"cvpr14 splits: {val!r}: expected 'holdout:<fraction in (0, 1)>', e.g. 'holdout:0.2'")
-        order = np.random.default_rng(holdout_seed).permutation(len(train_ids))
-        held = set(order[: max(1, round(fraction * len(train_ids)))].tolist())
-        resolved["val"] = (year, train, [i for n, i in enumerate(train_ids) if n in held])
-        resolved["train"] = (year, train, [i for n, i in enumerate(train_ids) if n not in held])
-    else:
-        resolved["val"] = (year, val, VOCClassification(data_root, year, val).ids)
-        resolved["train"] = (year, train, train_ids)
-    caps = dict(zip(("train", "val", "test"), max_images))
-    return {role: (y, s, _subsample(ids, caps[role], holdout_seed)) for role, (y, s, ids) in resolved.items()}
-
-
 # ------------------------------------------------------------------------------------------------- patch sets
 @dataclass
 class PatchSet:
@@ -207,7 +165,7 @@ def build_patch_set(data_root: Path, year: str, split: str, ids: list[str], cfg:
                     progress: bool = True) -> PatchSet:
     """Tile and label the images ``ids`` of ``VOC<year>/<split>`` (cached; annotations only, no image decoding)."""
     data_root = Path(data_root)
-    key = {**world_fingerprint(data_root), "year": year, "split": split, "ids": _ids_hash(ids), **cfg.tiling_key()}
+    key = {**world_fingerprint(data_root), "year": year, "split": split, "ids": ids_hash(ids), **cfg.tiling_key()}
     boxes_ds, class_ds = VOCBoxes(data_root, year, split), VOCClassification(data_root, year, split)
     position = {image_id: n for n, image_id in enumerate(boxes_ds.ids)}
     missing = [i for i in ids if i not in position]
@@ -329,35 +287,6 @@ def torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-# ------------------------------------------------------------------------------------------------ fast LRN
-class BandLRN(nn.Module):
-    """``nn.LocalResponseNorm`` computed as a banded 1x1 convolution over channels (same result, several x faster).
-
-    PyTorch's LRN averages squares with a 3-D average pool over a zero-padded channel axis, which dominates the time
-    of the small AlexNets on CPU. The window of channel c is ``[c - size//2, c + (size-1)//2]`` as in PyTorch.
-    """
-
-    def __init__(self, lrn: nn.LocalResponseNorm) -> None:
-        super().__init__()
-        self.size, self.alpha, self.beta, self.k = lrn.size, lrn.alpha, lrn.beta, lrn.k
-
-    def forward(self, x: Tensor) -> Tensor:
-        channel = torch.arange(x.shape[1], device=x.device)
-        offset = channel[None, :] - channel[:, None]  # [out, in]: in - out
-        band = ((offset >= -(self.size // 2)) & (offset <= (self.size - 1) // 2)).to(x.dtype)[:, :, None, None]
-        return x * (F.conv2d(x * x, band) * (self.alpha / self.size) + self.k).pow(-self.beta)
-
-
-def use_band_lrn(module: nn.Module) -> nn.Module:
-    """Replace every ``nn.LocalResponseNorm`` inside ``module`` by :class:`BandLRN`, in place (no parameters change)."""
-    for name, child in module.named_children():
-        if isinstance(child, nn.LocalResponseNorm):
-            setattr(module, name, BandLRN(child))
-        else:
-            use_band_lrn(child)
-    return module
 
 
 # ------------------------------------------------------------------------------------------------ source nets

@@ -17,7 +17,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from oquab_lib.cvpr15 import SplitPrediction, cached_predictions, compute_threads, config_of, image_set, load_weak_net
+from oquab_lib.cvpr15 import compute_threads, config_of, image_set, load_weak_net
+from oquab_lib.cvpr15_results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15_data import ImageSet, scaled_shape, to_network_input
 from oquab_lib.cvpr15_eval import run_seeds, weak_model
 from oquab_lib.data.images import load_rgb_tensor

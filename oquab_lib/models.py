@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 from oquab_lib.errors import ConfigError
 
@@ -364,3 +365,30 @@ class TransferNet(nn.Module):
         """``[B, 3, S, S]`` -> logits ``[B, num_outputs]``."""
         return self.head(self.forward_features(x))
 
+
+class BandLRN(nn.Module):
+    """``nn.LocalResponseNorm`` computed as a banded 1x1 convolution over channels (same result, several x faster).
+
+    PyTorch's LRN averages squares with a 3-D average pool over a zero-padded channel axis, which dominates the time
+    of the small AlexNets on CPU. The window of channel c is ``[c - size//2, c + (size-1)//2]`` as in PyTorch.
+    """
+
+    def __init__(self, lrn: nn.LocalResponseNorm) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = lrn.size, lrn.alpha, lrn.beta, lrn.k
+
+    def forward(self, x: Tensor) -> Tensor:
+        channel = torch.arange(x.shape[1], device=x.device)
+        offset = channel[None, :] - channel[:, None]  # [out, in]: in - out
+        band = ((offset >= -(self.size // 2)) & (offset <= (self.size - 1) // 2)).to(x.dtype)[:, :, None, None]
+        return x * (F.conv2d(x * x, band) * (self.alpha / self.size) + self.k).pow(-self.beta)
+
+
+def use_band_lrn(module: nn.Module) -> nn.Module:
+    """Replace every ``nn.LocalResponseNorm`` inside ``module`` by :class:`BandLRN`, in place (no parameters change)."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.LocalResponseNorm):
+            setattr(module, name, BandLRN(child))
+        else:
+            use_band_lrn(child)
+    return module

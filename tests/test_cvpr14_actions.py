@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 
 from oquab_lib import cache, config
+from oquab_lib import action_samples as S
 from oquab_lib import cvpr14_actions as A
+from oquab_lib import figures_cvpr14_actions as H
 from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import build_alexnet
@@ -58,7 +60,7 @@ def _coordinate_image(height, width):
 def test_person_patch_is_the_square_centred_on_the_box():
     image = _coordinate_image(20, 40)
     # box 6 wide, 10 tall: the square (side 10) keeps the centre x = 13 -> columns 8..17, rows 5..14
-    patch, padded = A.person_patch(image, torch.tensor([10.0, 5.0, 16.0, 15.0]), size=10)
+    patch, padded = S.person_patch(image, torch.tensor([10.0, 5.0, 16.0, 15.0]), size=10)
     assert not padded and patch.dtype == torch.uint8
     assert torch.equal(patch, (image[:, 5:15, 8:18] * 255).round().to(torch.uint8))
 
@@ -66,7 +68,7 @@ def test_person_patch_is_the_square_centred_on_the_box():
 def test_person_patch_mirror_pads_where_the_square_leaves_the_image():
     image = _coordinate_image(20, 40)
     # box 4 wide, 10 tall at the left border: the square spans x in [-3, 7), 3 columns are mirrored
-    patch, padded = A.person_patch(image, torch.tensor([0.0, 0.0, 4.0, 10.0]), size=10)
+    patch, padded = S.person_patch(image, torch.tensor([0.0, 0.0, 4.0, 10.0]), size=10)
     expected = F.pad(image[None], (3, 0, 0, 0), mode="reflect")[0][:, 0:10, 0:10]
     assert padded
     assert torch.equal(patch, (expected * 255).round().to(torch.uint8))
@@ -74,7 +76,7 @@ def test_person_patch_mirror_pads_where_the_square_leaves_the_image():
 
 
 def test_person_patches_of_the_fixture_split(root):
-    store = A.person_patches(root, "train", SMOKE_SIZE, progress=False)
+    store = S.person_patches(root, "train", SMOKE_SIZE, progress=False)
     assert store.images.shape == (3, 3, SMOKE_SIZE, SMOKE_SIZE) and store.labels.shape == (3, 10)
     assert store.image_ids == ["2010_000002", "2010_000003", "2010_000003"]
     # person 1: square of side 43 around (24.5, 24.5) fits in 56x48; persons 2 and 3 (64x48 image): squares of side
@@ -84,26 +86,26 @@ def test_person_patches_of_the_fixture_split(root):
 
 
 def test_multi_action_persons_are_excluded_from_training_but_kept_for_test(root, tmp_path):
-    store = A.cached_person_patches(root, tmp_path, "train", SMOKE_SIZE, progress=False)
+    store = S.cached_person_patches(root, tmp_path, "train", SMOKE_SIZE, progress=False)
     positives = (store.labels == 1).sum(dim=1)
     assert positives.tolist() == [1, 2, 1]  # phoning + walking on the second person
-    targets = A.training_labels(store.labels)
+    targets = S.training_labels(store.labels)
     assert targets.tolist() == [VOC_ACTIONS.index("jumping"), -1, VOC_ACTIONS.index("running")]
     assert len(store.labels) == 3  # the test store keeps every person
 
 
 def test_training_labels_other_persons():
     labels = torch.tensor([[-1] * 10, [1] + [-1] * 9, [1, 1] + [-1] * 8, [0] + [-1] * 8 + [1]], dtype=torch.int8)
-    assert A.training_labels(labels).tolist() == [-1, 0, -1, 9]
-    assert A.training_labels(labels, other_class=True).tolist() == [10, 0, -1, 9]
+    assert S.training_labels(labels).tolist() == [-1, 0, -1, 9]
+    assert S.training_labels(labels, other_class=True).tolist() == [10, 0, -1, 9]
 
 
 def test_views_cover_the_grid_and_flip():
-    views = A.view_table(37, 32, 3)
+    views = S.view_table(37, 32, 3)
     assert views.shape == (18, 3)
     assert sorted(set(views[:, 0].tolist())) == [0, 2, 5] and views[:, 2].sum() == 9
     patches = torch.arange(2 * 3 * 37 * 37).reshape(2, 3, 37, 37).remainder(256).to(torch.uint8)
-    out = A.crop_views(patches, torch.tensor([[5, 0, 1], [0, 5, 0]]), 32, (0, 0, 0), (1, 1, 1))
+    out = S.crop_views(patches, torch.tensor([[5, 0, 1], [0, 5, 0]]), 32, (0, 0, 0), (1, 1, 1))
     assert torch.equal(out[0], patches[0, :, 5:37, 0:32].flip(-1).float() / 255)
     assert torch.equal(out[1], patches[1, :, 0:32, 5:37].float() / 255)
 
@@ -112,7 +114,7 @@ def test_views_cover_the_grid_and_flip():
 def _train(root, tmp_path, method, source, **cfg_changes):
     run = _run(root, tmp_path)
     cfg = dataclasses.replace(A.ActionsConfig.from_run(run), **cfg_changes)
-    store = A.cached_person_patches(root, tmp_path, "train", SMOKE_SIZE, progress=False)
+    store = S.cached_person_patches(root, tmp_path, "train", SMOKE_SIZE, progress=False)
     net, history, _ = A.train_action_net(cfg, method, source, 0, store, "cpu", tmp_path / method, progress=False)
     return net, history
 
@@ -178,13 +180,13 @@ def test_table3_columns_rows_and_determinism(root, tmp_path, sources, capsys):
 
 def test_heatmaps_tile_the_whole_image(root, tmp_path, sources):
     run = _run(root, tmp_path, heatmap_images=2)
-    maps = A.action_heatmaps(run, method="PRE-1512", sources=sources)
+    maps = H.action_heatmaps(run, method="PRE-1512", sources=sources)
     assert [m["image_id"] for m in maps] == ["2010_000002", "2010_000003"]
     heat = maps[1]["heat"]
     assert heat.shape == (10, 48, 64) and maps[1]["scores"].shape == (10,)
     assert torch.all((heat > 0) & (heat < 1))  # every pixel covered by tiles; softmax posteriors
     assert maps[1]["actions"] == ["phoning", "running", "walking"]
-    figure = A.heatmap_figure(maps, top=2)
+    figure = H.heatmap_figure(maps, top=2)
     assert len(figure.axes) == 2 * 3
 
 
@@ -214,4 +216,4 @@ def test_unavailable_torchvision_weights_skip_the_pretrained_rows(root, tmp_path
     table = A.table3(run, progress=False)
     assert "PRE-1512 / PRE-1512U rows skipped: AlexNet ImageNet weights not found" in capsys.readouterr().out
     assert table.empty and list(table.columns) == [*VOC_ACTIONS, "mAP"]
-    assert A.action_heatmaps(run, method="PRE-1512") == []
+    assert H.action_heatmaps(run, method="PRE-1512") == []

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import torch
 
-from oquab_lib import cache, cvpr15, cvpr15_data, cvpr15_eval
+from oquab_lib import cache, cvpr15, cvpr15_data, cvpr15_eval, cvpr15_results
 from oquab_lib.config import Run, profile_sections
 from oquab_lib.cvpr15 import (
-    Cvpr15Config, build_weak_net, cached_predictions, init_from_patch_head, snapshot_steps, train_weak,
+    Cvpr15Config, build_weak_net, init_from_patch_head, init_prior_bias, snapshot_steps, train_weak,
 )
+from oquab_lib.cvpr15_results import cached_predictions
 from oquab_lib.cvpr15_predict import predict
 from oquab_lib.cvpr15_data import WeakBatches, load_image_set, scaled_shape, train_val_split
 from oquab_lib.cvpr15_eval import (
@@ -164,6 +165,17 @@ def test_init_from_patch_head_makes_every_cell_the_head_log_odds():
         init_from_patch_head(net, TransferHead(source.fc7.out_features, 21, (9,)))
 
 
+def test_prior_bias_starts_each_class_at_its_training_log_odds_ignoring_difficult_only_labels():
+    net = build_weak_net(build_alexnet("smoke", 7, 1.5, seed=0), Cvpr15Config(hidden=8), 3, seed=1)
+    labels = torch.tensor([[1, -1, 0], [1, -1, 0], [-1, -1, 1], [-1, -1, 0]], dtype=torch.int8)
+    init_prior_bias(net, labels)
+    bias = net.adaptation[4].bias
+    # class 0: 2 of 4 positive -> 0; class 1: none -> clamped at 1e-3; class 2: 1 of 1 known -> clamped at 1 - 1e-3
+    torch.testing.assert_close(bias, torch.tensor([0.0, math.log(1e-3 / 0.999), math.log(0.999 / 1e-3)]))
+    with torch.no_grad():  # the score conv of a silent hidden layer outputs the priors
+        torch.testing.assert_close(net.adaptation[4](torch.zeros(1, 8, 3, 3))[0, :, 1, 1], bias)
+
+
 def test_model_selection_reads_only_the_training_split(world, tmp_path, monkeypatch):
     run = _run(world, tmp_path)
     loaded = []
@@ -236,12 +248,12 @@ def test_cached_c5_predictions_equal_the_whole_net(world):
     images = load_image_set(str(world), "voc", "val", 40, progress=False)
     for scales in ((0.8, 1.0, 1.5), (1.0,)):
         direct = predict(net, images, scales, progress=False)
-        store = cvpr15.c5_store(run, cfg, 0, "voc", "val", scales, progress=False)
+        store = cvpr15_results.c5_store(run, cfg, 0, "voc", "val", scales, progress=False)
         assert store is not None and {b.scale_index for b in store} == set(range(len(scales)))
         cached = cached_predictions(run, result, "val", scales, progress=False)
         torch.testing.assert_close(cached.scores, direct.scores, rtol=0, atol=1e-6)
         assert torch.equal(cached.points, direct.points)
-    assert cvpr15.c5_store(run, cfg, 0, "voc", "val", (2.0,), progress=False) is None  # not a test scale
+    assert cvpr15_results.c5_store(run, cfg, 0, "voc", "val", (2.0,), progress=False) is None  # not a test scale
 
 
 def test_full_image_predictions_are_single_scale(world):
@@ -263,7 +275,7 @@ def test_location_aps_apply_the_tolerance_in_the_location_frame():
     boxes = [torch.tensor([[10.0, 10.0, 30.0, 30.0, 0.0]]), torch.tensor([[100.0, 50.0, 140.0, 90.0, 0.0]])]
     labels = torch.tensor([[1], [1]], dtype=torch.int8)
     scores = torch.tensor([[2.0], [1.0]])
-    pred = cvpr15.SplitPrediction(scores, None, None, labels, boxes, sizes, ["a", "b"])
+    pred = cvpr15_results.SplitPrediction(scores, None, None, labels, boxes, sizes, ["a", "b"])
     points = torch.tensor([[[35.0, 20.0]], [[145.0, 70.0]]])  # 5 px outside each box: inside 18 * 160/500 = 5.76
     assert location_aps(points, pred, Cvpr15Config(location_frame=500)).tolist() == [1.0]
     far = torch.tensor([[[37.0, 20.0]], [[145.0, 70.0]]])  # 7 px outside: a miss for the top-ranked point

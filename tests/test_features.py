@@ -14,9 +14,10 @@ from torch import nn
 from oquab_lib.config import resolve
 from oquab_lib.data.voc import VOCBoxes
 from oquab_lib.errors import ConfigError
-from oquab_lib.features import (BandLRN, Cvpr14Config, SourceUnavailable, build_patch_set, crop_rows, image_store,
-                                patch_crops, patch_features, patch_inputs, resolve_splits, source_network,
-                                use_band_lrn)
+from oquab_lib.data.splits import resolve_splits
+from oquab_lib.features import (Cvpr14Config, SourceUnavailable, build_patch_set, crop_rows, image_store, patch_crops,
+                                patch_features, patch_inputs, source_network)
+from oquab_lib.models import BandLRN, use_band_lrn
 from oquab_lib.models import build_alexnet, normalization
 from oquab_lib.patches import crop_patches, label_patches, tile_patches
 from tests.fixtures import write_vocdevkit

@@ -9,16 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
-from oquab_lib import pretrain
+from oquab_lib import pretrain, source_data
 from oquab_lib.errors import ConfigError, DataError
-from oquab_lib.pretrain import (
-    DecodedBatches,
-    SourceConfig,
-    load_source_network,
-    pretrain_source,
-    variant_samples,
-    world_fingerprint,
-)
+from oquab_lib.pretrain import SourceConfig, load_source_network, pretrain_source
+from oquab_lib.source_data import DecodedBatches, variant_samples, world_fingerprint
 
 LEAVES = [f"n{i:03d}" for i in range(6)]
 SUBSETS = {"1000C": LEAVES[:3], "1000R": LEAVES[2:5], "1512": LEAVES[:4], "1512D": LEAVES[:3] + LEAVES[5:],
@@ -109,8 +103,8 @@ def test_interrupted_pretraining_resumes_to_the_same_weights(tree, tmp_path, mon
 
 def test_decoded_and_pil_paths_give_the_same_validation_batches(tree, tmp_path):
     cfg = _cfg()
-    _, val_decoded = pretrain._decoded_loaders(cfg, tree, "1512", tmp_path, progress=False)
-    _, val_folder = pretrain._folder_loaders(cfg, tree, "1512", torch.device("cpu"))
+    _, val_decoded = source_data.decoded_loaders(cfg, tree, "1512", tmp_path, progress=False)
+    _, val_folder = source_data.folder_loaders(cfg, tree, "1512", torch.device("cpu"))
     x_dec, y_dec = next(iter(val_decoded))
     x_pil, y_pil = next(iter(val_folder))
     n = min(len(y_dec), len(y_pil))
