@@ -81,7 +81,7 @@ for variant, table in tables.items():
 
 # %%
 # variant -> images: random scenes of each profile's image size (pixels do not change the cost of tiling and cropping)
-overhead_images = {"smoke": {"smoke": 4}, "quick": {"quick": 200, "full": 2}, "full": {"full": 40}}[run.profile]
+overhead_images = {"smoke": {"smoke": 4}, "quick": {"quick": 200, "full": 1}, "full": {"full": 40}}[run.profile]
 overheads = {variant: benchmark_patches.patch_pipeline_overhead(variant, n, run.device, seed=run.seed)
              for variant, n in overhead_images.items()}
 for variant, table in overheads.items():

@@ -8,6 +8,7 @@ which no reader trusts; training code may keep its per-epoch checkpoints there s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import pandas as pd
@@ -43,6 +45,25 @@ def is_complete(entry: Path) -> bool:
     return (entry / COMPLETE_MARKER).is_file()
 
 
+class CacheMiss(Exception):
+    """Raised by :func:`load_or_compute` on a miss inside :func:`hits_only` (the message is the entry's path)."""
+
+
+_hits_only = False
+
+
+@contextlib.contextmanager
+def hits_only() -> Iterator[None]:
+    """Within this block a cache miss raises :class:`CacheMiss` instead of computing: a caller can try the cheap,
+    fully cached path first (e.g. serially) and set up the expensive one (e.g. worker processes) only when needed."""
+    global _hits_only
+    previous, _hits_only = _hits_only, True
+    try:
+        yield
+    finally:
+        _hits_only = previous
+
+
 def load_or_compute(
     runs_dir: str | os.PathLike,
     experiment: str,
@@ -60,6 +81,8 @@ def load_or_compute(
         if verbose:
             print(f"cache hit: {entry}")
         return entry
+    if _hits_only:
+        raise CacheMiss(str(entry))
     work = partial_dir(runs_dir, experiment, config)
     work.mkdir(parents=True, exist_ok=True)
     if verbose:

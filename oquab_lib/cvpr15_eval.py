@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from oquab_lib import cache
 from oquab_lib.cvpr15 import Cvpr15Config, config_of, train_weak
 from oquab_lib.cvpr15_results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15_predict import class_aps
@@ -58,6 +59,11 @@ def per_seed(run: Any, cfg: Cvpr15Config, job: str, args: tuple, progress: bool,
     seeds = run_seeds(run, cfg)
     if cfg.workers <= 1 or len(seeds) < 2 or torch.device(run.device).type != "cpu":
         return [row for seed in seeds for row in globals()[job](run, cfg, seed, *args, progress)]
+    try:  # everything cached (a warm build): read it here rather than start worker processes
+        with cache.hits_only():
+            return [row for seed in seeds for row in globals()[job](run, cfg, seed, *args, progress)]
+    except cache.CacheMiss:
+        pass
     from oquab_lib.cvpr15 import source_network
     from oquab_lib.cvpr15_strong import patch_head
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from oquab_lib import cache
+from oquab_lib.cache import CacheMiss, hits_only, load_or_compute, save_json
 
 
 def test_hash_ignores_key_order_and_sees_values():
@@ -56,3 +57,20 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch)
         cache.save_json(target, {"v": 2})
     assert cache.load_json(target) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_hits_only_reads_hits_and_raises_on_a_miss_without_computing(tmp_path):
+    calls = []
+
+    def compute(work):
+        calls.append(work)
+        save_json(work / "x.json", {"x": 1})
+
+    entry = load_or_compute(tmp_path, "exp", {"a": 1}, compute, verbose=False)
+    with hits_only():
+        assert load_or_compute(tmp_path, "exp", {"a": 1}, compute, verbose=False) == entry
+        with pytest.raises(CacheMiss, match="exp-"):
+            load_or_compute(tmp_path, "exp", {"a": 2}, compute, verbose=False)
+    assert len(calls) == 1 and not list(tmp_path.glob("*.partial*"))
+    load_or_compute(tmp_path, "exp", {"a": 2}, compute, verbose=False)  # outside the block: computes again
+    assert len(calls) == 2
