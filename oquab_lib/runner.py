@@ -73,8 +73,21 @@ def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path
             str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
             kernel_name="python3", progress_bar=False, log_output=False,
         )
-        atomic_write_bytes(output, executed.read_bytes())
+        atomic_write_bytes(output, fold_injected_parameters(executed.read_text()).encode())
     return time.perf_counter() - start
+
+
+def fold_injected_parameters(notebook_json: str) -> str:
+    """Tag papermill's injected-parameters cell ``hide-input``: the book folds it behind a toggle (the parameters
+    cell above it already shows the defaults), and a reader can still unfold what this build was run with."""
+    import nbformat
+
+    notebook = nbformat.reads(notebook_json, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    return nbformat.writes(notebook)
 
 
 EXECUTED_DIR = "book/executed"

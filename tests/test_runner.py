@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from oquab_lib import runner
@@ -50,3 +52,5 @@ def test_execute_runs_papermill_with_parameters(tmp_path):
     out = tmp_path / "out" / "chapter.ipynb"
     runner.execute(script, out, {"seed": 21}, cwd=tmp_path)
     assert "quick 42" in out.read_text()
+    injected = [c for c in json.loads(out.read_text())["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and "hide-input" in injected[0]["metadata"]["tags"]  # folded in the book
