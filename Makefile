@@ -13,7 +13,6 @@ SMOKE_WORLD := $(CURDIR)/data/miniworld-smoke
 # Torch threads: the quick profile is sized for 2 cores.
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: book test venv world notebooks html unit nbval chapter clean
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -69,12 +72,28 @@ def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path
         notebook.metadata.setdefault("kernelspec", KERNELSPEC)
         notebook.metadata.setdefault("language_info", {"name": "python"})
         jupytext.write(notebook, source)
-        papermill.execute_notebook(
-            str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
-            kernel_name="python3", progress_bar=False, log_output=False,
-        )
+        with inline_figures():
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
+                kernel_name="python3", progress_bar=False, log_output=False,
+            )
         atomic_write_bytes(output, fold_injected_parameters(executed.read_text()).encode())
     return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def inline_figures() -> Iterator[None]:
+    """Kernels inherit the environment: an ``MPLBACKEND=Agg`` set for scripts or tests would leave every figure out
+    of the executed notebook, so the kernel gets the inline backend whatever the caller's setting."""
+    previous = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = previous
 
 
 def fold_injected_parameters(notebook_json: str) -> str:

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -54,3 +55,13 @@ def test_execute_runs_papermill_with_parameters(tmp_path):
     assert "quick 42" in out.read_text()
     injected = [c for c in json.loads(out.read_text())["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert len(injected) == 1 and "hide-input" in injected[0]["metadata"]["tags"]  # folded in the book
+
+
+def test_figures_reach_the_executed_notebook_even_under_an_agg_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    script = tmp_path / "figure.py"
+    script.write_text("# %% tags=[\"parameters\"]\nseed = 0\n\n# %%\nimport matplotlib.pyplot as plt\nplt.plot([0, seed])\nplt.show()\n")
+    out = tmp_path / "figure.ipynb"
+    runner.execute(script, out, {}, cwd=tmp_path)
+    assert '"image/png"' in out.read_text()
+    assert os.environ["MPLBACKEND"] == "Agg"  # restored for the caller
