@@ -116,6 +116,14 @@ if len(coco_map):
           f"with a positive image (paper {paper.loc['MS COCO val classification mAP', 'value']} on real COCO).")
 
 # %% [markdown]
+# **Reading the verdicts.** Where the weak net does not clearly beat the image centre, the localisation examples of
+# the [figures chapter](cvpr15_figures.ipynb) show why: in the mini world, scene context predicts a class almost as
+# well as the object does (sky for aeroplanes, water for boats, road for buses), and global max pooling is free to
+# pick whichever cell scores highest, so many points land on context next to the object rather than on it. The
+# paper's real photographs have context too, but its network was pretrained on a thousand times more varied objects,
+# and its maps peak on objects far more often. This is a finding about the analog, not a verdict on the paper.
+
+# %% [markdown]
 # ```{admonition} What differs from the paper
 # - **The protocol's details are not in the paper we could read** (they come from later papers quoting it): the
 #   tolerance is 18 px, but whether boxes or points are clipped, how difficult objects count and whether images
