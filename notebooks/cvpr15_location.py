@@ -119,9 +119,10 @@ if len(coco_map):
 # **Reading the verdicts.** Where the weak net does not clearly beat the image centre, the localisation examples of
 # the [figures chapter](cvpr15_figures.ipynb) show why: in the mini world, scene context predicts a class almost as
 # well as the object does (sky for aeroplanes, water for boats, road for buses), and global max pooling is free to
-# pick whichever cell scores highest, so many points land on context next to the object rather than on it. The
-# paper's real photographs have context too, but its network was pretrained on a thousand times more varied objects,
-# and its maps peak on objects far more often. This is a finding about the analog, not a verdict on the paper.
+# pick whichever cell scores highest, so many points land on context next to the object rather than on it. Real
+# photographs have context too, but the paper's network was pretrained on far more varied objects, and the paper
+# reports its points inside the boxes most of the time. We read this as a property of our analog (its context is
+# too predictive, its network too small and too briefly trained), not as evidence against the paper.
 
 # %% [markdown]
 # ```{admonition} What differs from the paper
