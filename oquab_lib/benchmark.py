@@ -113,3 +113,43 @@ def speedup_table(table: pd.DataFrame) -> pd.DataFrame:
         "measured speed-up": patches.seconds_per_image / others.seconds_per_image,
         "FLOP ratio": patches.gflops_per_image / others.gflops_per_image,
     })
+
+
+# Published sizes of the real datasets (images), the workloads of the full profile.
+FULL_WORKLOADS = {
+    "VOC 2007 trainval + test": 5011 + 4952,
+    "VOC 2012 train + val": 5717 + 5823,
+    "VOC 2012 train": 5717,
+    "VOC 2012 val": 5823,
+    "COCO 2014 train": 82783,
+    "COCO 2014 val": 40504,
+}
+TRAIN_STEP_FACTOR = 1.3  # a weak-net training step ~ one forward at scale 1 + the small adaptation layers' backward
+
+
+def full_profile_estimate(table: pd.DataFrame, epochs: int = 20, source_nets: int = 1) -> pd.DataFrame:
+    """Hours the ``full`` profile needs on the device that measured ``table`` (:func:`fcn_vs_patches` of ``full``).
+
+    Each row: a step, its image count (:data:`FULL_WORKLOADS`), passes over them, the measured seconds per image
+    and the estimate. CVPR'14: every image's ~500 patches through C1-FC7 once per source network (cached, then heads
+    train on features in minutes); ``source_nets`` = 1 for torchvision's PRE-1000C, each network you add (PRE-1000R,
+    PRE-1512) costs as much again. CVPR'15: ``epochs`` of one-image steps (``TRAIN_STEP_FACTOR`` x a one-scale
+    pass; an assumption, not a measurement) and a multi-scale test, per model (rows D, E, F and the ablations each
+    train one). Data loading and JPEG decoding are not included.
+    """
+    if table.attrs.get("variant") != "full":
+        raise ValueError(f"full_profile_estimate needs the 'full' variant's timings, got {table.attrs.get('variant')!r}")
+    patches, one_scale, multi = table["seconds_per_image"].iloc[:3]
+    steps = [
+        ("CVPR'14 Table 1: patch features", "VOC 2007 trainval + test", source_nets, patches),
+        ("CVPR'14 Table 2: patch features", "VOC 2012 train + val", source_nets, patches),
+        ("CVPR'15 VOC: training, one model", "VOC 2012 train", epochs, one_scale * TRAIN_STEP_FACTOR),
+        ("CVPR'15 VOC: multi-scale test, one model", "VOC 2012 val", 1, multi),
+        ("CVPR'15 COCO: training", "COCO 2014 train", epochs, one_scale * TRAIN_STEP_FACTOR),
+        ("CVPR'15 COCO: multi-scale test", "COCO 2014 val", 1, multi),
+    ]
+    rows = [dict(step=step, images=FULL_WORKLOADS[data], data=data, passes=passes, seconds_per_image=seconds,
+                 hours=FULL_WORKLOADS[data] * passes * seconds / 3600) for step, data, passes, seconds in steps]
+    estimate = pd.DataFrame(rows).set_index("step")
+    estimate.attrs.update(device=table.attrs.get("device"))
+    return estimate

@@ -22,3 +22,18 @@ def test_patch_pipeline_overhead_times_both_paths_on_the_same_patches():
     assert table["overhead_seconds"].iloc[1] == once / 4 + times["convert"]
     assert table["overhead_ratio"].tolist() == (table["overhead_seconds"] / times["forward"]).tolist()
     assert times["patches"] == 3 * table.attrs["patches_per_image"] > 0
+
+
+def test_full_profile_estimate_multiplies_measured_seconds_by_the_workloads():
+    import pandas as pd
+    import pytest
+
+    table = pd.DataFrame({"seconds_per_image": [2.0, 0.1, 0.5]}, index=["patches", "one scale", "six scales"])
+    table.attrs["variant"] = "full"
+    estimate = benchmark.full_profile_estimate(table, epochs=20, source_nets=2)
+    assert estimate.loc["CVPR'14 Table 2: patch features", "hours"] == pytest.approx((5717 + 5823) * 2 * 2.0 / 3600)
+    assert estimate.loc["CVPR'15 VOC: training, one model", "hours"] == pytest.approx(5717 * 20 * 0.13 / 3600)
+    assert estimate.loc["CVPR'15 COCO: multi-scale test", "hours"] == pytest.approx(40504 * 0.5 / 3600)
+    table.attrs["variant"] = "quick"
+    with pytest.raises(ValueError, match="full"):
+        benchmark.full_profile_estimate(table)
