@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from oquab_lib import cvpr14
 from oquab_lib.paper import paper_table
 from oquab_lib.pretrain import VARIANTS, SourceResult, pretrain_source
 from oquab_lib.report import format_mean_std
@@ -28,8 +29,8 @@ CURVE_METRICS = {"loss": "training loss", "val_top1": "validation top-1 (%)",
 
 
 def source_seeds(run: Any) -> list[int]:
-    """The source seeds of the CVPR'14 chapters: ``run.seed, run.seed + 1, ...`` (``cvpr14.num_seeds`` of them)."""
-    return [run.seed + i for i in range(int(run.section("cvpr14")["num_seeds"]))]
+    """The source seeds of the CVPR'14 chapters (:func:`oquab_lib.cvpr14.seeds`), so that they find these nets."""
+    return cvpr14.seeds(run, cvpr14.config(run))
 
 
 def has_source_tree(run: Any) -> bool:
