@@ -30,13 +30,14 @@ from tqdm.auto import tqdm
 
 from oquab_lib import cache
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
-from oquab_lib.errors import ConfigError
 from oquab_lib.data.splits import resolve_splits
+from oquab_lib.errors import ConfigError
 from oquab_lib.features import (SOURCE_METHODS, Cvpr14Config, PatchSet, SourceUnavailable, build_patch_set,
                                 patch_features, patch_inputs, random_network, source_network, torch_threads)
 from oquab_lib.metrics import voc_ap
 from oquab_lib.models import TransferHead, TransferNet, normalization, seeded, use_band_lrn
 from oquab_lib.patches import resample_background
+from oquab_lib.session import ensure_data
 from oquab_lib.train import PlateauRule, fit
 
 NUM_CLASSES = len(VOC_CLASSES)
@@ -189,13 +190,6 @@ def seeds(run: Any, cfg: Cvpr14Config) -> list[int]:
     return [run.seed + i for i in range(cfg.num_seeds)]
 
 
-def ensure_data(run: Any) -> None:
-    """Generate the mini world of a synthetic profile if it is not there yet (the same world as the notebooks')."""
-    from oquab_lib.session import ensure_data as ensure_world_of
-
-    ensure_world_of(run, verbose=False)
-
-
 @dataclass
 class TableData:
     """The patch sets of one table: ``sets["train" | "val" | "test"]``, its AP protocol and its methods."""
@@ -210,7 +204,7 @@ def table_data(run: Any, table: str, cfg: Cvpr14Config | None = None, progress: 
     if table not in TABLES:
         raise ConfigError(f"unknown CVPR'14 table {table!r}; accepted: {', '.join(TABLES)}")
     cfg = cfg or config(run)
-    ensure_data(run)
+    ensure_data(run, verbose=False)  # the mini world, as the notebooks' session.start makes it
     splits_field, methods_field, protocol = TABLES[table]
     resolved = resolve_splits(run.data_root, getattr(cfg, splits_field), cfg.holdout_seed, cfg.max_images)
     sets = {role: build_patch_set(run.data_root, year, split, ids, cfg, run.runs_dir, progress)

@@ -57,11 +57,15 @@ def per_seed(run: Any, cfg: Cvpr15Config, job: str, args: tuple, progress: bool,
     processes never compute the same entry. Results are identical to the serial run (each seed is deterministic).
     """
     seeds = run_seeds(run, cfg)
-    if cfg.workers <= 1 or len(seeds) < 2 or torch.device(run.device).type != "cpu":
+
+    def serially() -> list[dict]:
         return [row for seed in seeds for row in globals()[job](run, cfg, seed, *args, progress)]
+
+    if cfg.workers <= 1 or len(seeds) < 2 or torch.device(run.device).type != "cpu":
+        return serially()
     try:  # everything cached (a warm build): read it here rather than start worker processes
         with cache.hits_only():
-            return [row for seed in seeds for row in globals()[job](run, cfg, seed, *args, progress)]
+            return serially()
     except cache.CacheMiss:
         pass
     from oquab_lib.cvpr15 import source_network

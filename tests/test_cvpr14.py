@@ -38,7 +38,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _no_world_generation(monkeypatch):
-    monkeypatch.setattr(cvpr14, "ensure_data", lambda run: None)  # the fixture tree stands in for the mini world
+    monkeypatch.setattr(cvpr14, "ensure_data", lambda run, verbose=True: None)  # the fixture tree stands in for the mini world
 
 
 def test_patch_batches_keep_objects_and_redraw_background():
