@@ -31,12 +31,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from oquab_lib import cache
 from oquab_lib.data.classes import VOC_CLASSES
-from oquab_lib.data.images import load_rgb
+from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.splits import ids_hash
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.errors import ConfigError, DataError, OquabError
@@ -207,7 +206,7 @@ def image_store(patch_set: PatchSet, runs_dir: Path, progress: bool = True) -> n
         store = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8,
                                           shape=(patch_set.num_images, 3, height, width))
         for n, path in enumerate(tqdm(patch_set.image_paths, desc=f"decode {patch_set.name}", disable=not progress)):
-            image = TF.pil_to_tensor(load_rgb(path))
+            image = load_rgb_tensor(path)
             w, h = patch_set.sizes[n].tolist()
             if tuple(image.shape[1:]) != (h, w):
                 raise DataError(f"{path}: image is {image.shape[2]}x{image.shape[1]} but its annotation says {w}x{h}; "

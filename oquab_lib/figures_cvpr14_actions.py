@@ -9,6 +9,7 @@ covering it (:func:`oquab_lib.heatmaps.patch_heatmap`). The models are the cache
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, Mapping
 
 import torch
@@ -71,7 +72,7 @@ def image_heatmaps(net: TransferNet, image: Tensor, device: str | torch.device, 
 
 def action_heatmaps(run: Any, method: str | None = None, seed: int | None = None, num_images: int | None = None,
                     sources: Mapping[int, AlexNet] | None = None, progress: bool = False) -> list[dict[str, Any]]:
-    """Heat maps of a few test images from the (cached) model of ``method`` / ``seed`` (default: config's).
+    """Heat maps of a few test images from the (cached) model of ``method`` / ``seed`` (default: config's), cached.
 
     Returns one dict per image: ``image_id``, ``image`` float [3, H, W], ``boxes`` [P, 4] and ``actions`` (ground
     truth of its test persons, shown for reference only), ``heat`` [10, H, W], ``scores`` [10].
@@ -84,17 +85,28 @@ def action_heatmaps(run: Any, method: str | None = None, seed: int | None = None
     if source_id is None and method != "NO PRETRAIN":
         return []
     entry = action_model_entry(run, cfg, method, seed, source, source_id, train, test, progress)
-    net = build_action_net(method, source, len(VOC_ACTIONS) + cfg.other_class, cfg.hidden, seed, cfg.scratch_init)
-    net.load_state_dict(cache.load_state_dict(entry / "weights.pt"))
-    net, year_dir, maps = net.to(run.device), voc_year_dir(run.data_root, "2012"), []
-    for image_id in _pick_images(test, cfg.heatmap_images if num_images is None else num_images):
-        image = load_rgb_tensor(year_dir / "JPEGImages" / f"{image_id}.jpg").float() / 255
-        heat, scores = image_heatmaps(net, image, run.device)
-        rows = [i for i, other in enumerate(test.image_ids) if other == image_id]
-        actions = sorted({VOC_ACTIONS[a] for i in rows for a in torch.nonzero(test.labels[i] == 1).flatten().tolist()})
-        maps.append(dict(image_id=image_id, image=image, boxes=test.boxes[rows], actions=actions, heat=heat,
-                         scores=scores, method=method, seed=seed))
-    return maps
+    image_ids = _pick_images(test, cfg.heatmap_images if num_images is None else num_images)
+
+    def compute(work: Path) -> None:
+        net = build_action_net(method, source, len(VOC_ACTIONS) + cfg.other_class, cfg.hidden, seed,
+                               cfg.scratch_init)
+        net.load_state_dict(cache.load_state_dict(entry / "weights.pt"))
+        net, year_dir, maps = net.to(run.device), voc_year_dir(run.data_root, "2012"), []
+        for image_id in image_ids:
+            image = load_rgb_tensor(year_dir / "JPEGImages" / f"{image_id}.jpg").float() / 255
+            heat, scores = image_heatmaps(net, image, run.device)
+            rows = [i for i, other in enumerate(test.image_ids) if other == image_id]
+            present = {a for i in rows for a in torch.nonzero(test.labels[i] == 1).flatten().tolist()}
+            actions = sorted(VOC_ACTIONS[a] for a in present)
+            maps.append(dict(image_id=image_id, image=image, boxes=test.boxes[rows], actions=actions, heat=heat,
+                             scores=scores, method=method, seed=seed))
+        cache.save_state_dict(work / "heatmaps.pt", {"maps": maps})
+
+    # cached: a warm build then neither crops patches nor runs the net (nor imports torchvision for roi_align)
+    key = {"model": entry.name, "images": image_ids}  # the model's entry name already names the world
+    maps_entry = cache.load_or_compute(run.runs_dir, f"actions-heatmaps-{method.lower().replace(' ', '')}-s{seed}",
+                                       key, compute, verbose=progress)
+    return cache.load_state_dict(maps_entry / "heatmaps.pt")["maps"]
 
 
 def heatmap_figure(maps: list[dict[str, Any]], top: int = 3):

@@ -15,7 +15,6 @@ from typing import Literal, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.ops import box_area, roi_align
 from tqdm.auto import tqdm
 
 from oquab_lib.errors import ConfigError
@@ -153,6 +152,8 @@ def label_patches(
         boxes, box_labels = boxes[~difficult], box_labels[~difficult]
         difficult = difficult[~difficult]
 
+    from torchvision.ops import box_area  # imported here: torchvision's import is slow (see data.images)
+
     labels = torch.full((patches.shape[0],), num_classes, dtype=torch.int64, device=patches.device)
     if boxes.shape[0] == 0:
         return labels
@@ -218,6 +219,8 @@ def crop_patches(
     average when shrinking a large patch (a 375-px patch -> 224: 2x2 samples). An integer-aligned patch of side
     ``out_size`` is copied exactly. ``device`` (default: that of ``images``) is where the crops are made and returned.
     """
+    from torchvision.ops import roi_align  # imported here: torchvision's import is slow (see data.images)
+
     device = torch.device(device) if device is not None else images.device
     images = images.unsqueeze(0) if images.ndim == 3 else images
     if images.ndim != 4 or not images.is_floating_point():

@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from oquab_lib import cache
-from oquab_lib.data.images import load_rgb
+from oquab_lib.data.images import load_rgb, load_rgb_tensor
 from oquab_lib.errors import ConfigError, DataError
 from oquab_lib.models import normalization
 
@@ -103,7 +101,7 @@ def _decode_split(data_root: Path, split: str, size: int, runs_dir: Path, progre
         images = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8,
                                            shape=(len(paths), 3, size, size))
         def decode(rel: str) -> np.ndarray:
-            return _resize_crop(TF.pil_to_tensor(load_rgb(data_root / "source" / rel)), size).numpy()
+            return _resize_crop(load_rgb_tensor(data_root / "source" / rel), size).numpy()
 
         # PIL releases the GIL while decoding: threads use every core the run was given
         with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
@@ -120,6 +118,8 @@ def _decode_split(data_root: Path, split: str, size: int, runs_dir: Path, progre
 
 def _resize_crop(image: torch.Tensor, size: int) -> torch.Tensor:
     """``uint8 [3, H, W]`` -> ``uint8 [3, size, size]``: shorter side to ``size`` (antialiased), centre crop."""
+    from torchvision.transforms.v2 import functional as TF  # here, not at the top: torchvision imports slowly
+
     return TF.center_crop(TF.resize(image, size, antialias=True), [size, size])
 
 
@@ -142,6 +142,8 @@ class DecodedBatches:
         return -(-len(self.labels) // self.batch_size)
 
     def __iter__(self):
+        from torchvision.transforms.v2 import functional as TF  # here, not at the top: torchvision imports slowly
+
         count, side, crop = len(self.labels), self.images.shape[-1], self.crop
         order = torch.randperm(count, generator=self.generator) if self.train else torch.arange(count)
         for start in range(0, count, self.batch_size):
@@ -191,6 +193,8 @@ class _SampleList(torch.utils.data.Dataset):
 
 
 def folder_loaders(cfg: SourceConfig, data_root: Path, variant: str, device: torch.device):
+    from torchvision.transforms import v2  # here, not at the top: torchvision imports slowly
+
     mean, std = normalization(cfg.arch)
     common = [v2.PILToTensor(), v2.Resize(cfg.resize_side, antialias=True), v2.CenterCrop(cfg.resize_side)]
     tail = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]

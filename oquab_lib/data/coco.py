@@ -23,7 +23,6 @@ from typing import Any, Callable
 import torch
 from pycocotools.coco import COCO
 from torch.utils.data import Dataset
-from torchvision.ops import box_convert
 from tqdm.auto import tqdm
 
 from oquab_lib.data.classes import COCO_CLASSES
@@ -121,6 +120,8 @@ class COCOImages(Dataset):
 
     def target(self, index: int) -> dict[str, Any]:
         """The item's target without decoding the image."""
+        from torchvision.ops import box_convert  # imported here: torchvision's import is slow (see data.images)
+
         image_id = self.image_ids[index]
         anns = self.coco.imgToAnns[image_id]
         for ann in anns:

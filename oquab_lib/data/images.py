@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision.transforms.v2 import functional as TF
 
 from oquab_lib.errors import DataError
 
@@ -40,8 +40,12 @@ def load_rgb(path: str | Path) -> Image.Image:
 
 
 def pil_to_tensor_uint8(image: Image.Image) -> torch.Tensor:
-    """RGB PIL image -> ``Tensor[3, H, W]`` uint8 (no scaling; torchvision's ``pil_to_tensor``)."""
-    return TF.pil_to_tensor(image.convert("RGB"))
+    """RGB PIL image -> ``Tensor[3, H, W]`` uint8 (no scaling): what torchvision's ``pil_to_tensor`` computes.
+
+    Written with numpy so that decoding an image does not import torchvision (whose import pulls in
+    ``torch._dynamo``: over a second per notebook kernel, most of a warm chapter's run time).
+    """
+    return torch.from_numpy(np.array(image.convert("RGB"), dtype=np.uint8)).permute(2, 0, 1).contiguous()
 
 
 def load_rgb_tensor(path: str | Path) -> torch.Tensor:

@@ -26,7 +26,6 @@ from typing import Any, Callable
 
 import torch
 from torch.utils.data import Dataset
-from torchvision import tv_tensors
 
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.data.images import load_rgb
@@ -339,6 +338,8 @@ class VOCBoxes(Dataset):
         }
 
     def __getitem__(self, index: int) -> tuple[Any, dict[str, Any]]:
+        from torchvision import tv_tensors  # imported here: torchvision's import is slow (see data.images)
+
         image = load_rgb(self.image_path(index))
         target = self.target(index)
         # canvas = the decoded image, so a stale <size> in the XML cannot mis-clamp transformed boxes
