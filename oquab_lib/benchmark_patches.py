@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from oquab_lib.config import PROFILES
-from oquab_lib.features import Cvpr14Config, PatchSet, crop_rows
+from oquab_lib.features import Cvpr14Config, PatchSet, crop_rows, uint8_normaliser
 from oquab_lib.models import build_alexnet, normalization, use_band_lrn
 from oquab_lib.patches import label_patches, tile_patches
 
@@ -87,6 +87,7 @@ def measure(scenes: list[Scene], cfg: Cvpr14Config, variant: str, device: torch.
     net = use_band_lrn(copy.deepcopy(build_alexnet(variant, 1000, seed=0))).to(device).eval()
     mean, std = normalization(variant)
     shift, scale = (torch.tensor(v, device=device).view(1, 3, 1, 1) * 255 for v in (mean, std))
+    normalise = uint8_normaliser(mean, std, device)  # what the crop-cache path of the pipeline does per batch
     seconds = dict(crop_batch=0.0, convert=0.0, forward=0.0)
     with torch.inference_mode():
         for first in tqdm(range(0, len(patch_set.boxes), batch_size), desc="patch batches", disable=not progress):
@@ -98,7 +99,7 @@ def measure(scenes: list[Scene], cfg: Cvpr14Config, variant: str, device: torch.
             cached = crops.mul(scale).add(shift).round().clamp(0, 255).to(torch.uint8).cpu()  # not timed: cache fill
             _sync(device)
             marks.append(time.perf_counter())
-            inputs = (cached.to(device).float() - shift) / scale
+            inputs = normalise(cached)
             _sync(device)
             marks.append(time.perf_counter())
             with torch.autocast("cuda", enabled=device.type == "cuda"):

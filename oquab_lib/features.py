@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,10 +221,15 @@ def image_store(patch_set: PatchSet, runs_dir: Path, progress: bool = True) -> n
 
 def crop_rows(store: np.ndarray, patch_set: PatchSet, rows: Tensor, out_size: int, mean, std,
               device: torch.device | str = "cpu") -> Tensor:
-    """Normalised crops ``[B, 3, out_size, out_size]`` of patch ``rows [B]``: one ``roi_align`` over their images."""
+    """Normalised crops ``[B, 3, out_size, out_size]`` of patch ``rows [B]``: one ``roi_align`` over their images.
+
+    ``mean`` / ``std`` are for pixels in [0, 1]; the crops are taken from 0-255 pixels with both scaled by 255 instead
+    (``roi_align`` is linear): one pass fewer over the images.
+    """
     images, inverse = patch_set.image_index[rows].unique(return_inverse=True)  # sorted: sequential memmap reads
-    pixels = torch.from_numpy(np.ascontiguousarray(store[images.numpy()])).to(device).float().div_(255)
-    return crop_patches(pixels, patch_set.boxes[rows], inverse, out_size, mean, std, device)
+    pixels = torch.from_numpy(np.ascontiguousarray(store[images.numpy()])).to(device).float()
+    return crop_patches(pixels, patch_set.boxes[rows], inverse, out_size, [255 * m for m in mean],
+                        [255 * s for s in std], device)
 
 
 def used_rows(patch_set: PatchSet, skip_excluded: bool) -> Tensor:
@@ -262,15 +267,21 @@ def patch_crops(patch_set: PatchSet, out_size: int, runs_dir: Path, batch_size: 
     return torch.from_numpy(np.load(entry / "crops.npy", mmap_mode="c"))
 
 
+def uint8_normaliser(mean, std, device: torch.device | str = "cpu") -> Callable[[Tensor], Tensor]:
+    """``uint8 [B, 3, S, S]`` pixel crops -> normalised float inputs on ``device`` (one copy, then in place)."""
+    shift = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
+    scale = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
+    return lambda crops: crops.to(device).float().sub_(shift).div_(scale)
+
+
 def patch_inputs(patch_set: PatchSet, cfg: Cvpr14Config, runs_dir: Path, input_size: int, mean, std,
                  device: torch.device | str = "cpu", skip_excluded: bool = False, progress: bool = True):
     """``fetch(rows [B]) -> [B, 3, S, S]`` normalised network inputs of patch rows, from the crop cache
     (``cfg.cache_crops``) or cropped on the fly from the decoded images."""
     if cfg.cache_crops:
         crops = patch_crops(patch_set, input_size, runs_dir, skip_excluded=skip_excluded, progress=progress)
-        scale = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
-        shift = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
-        return lambda rows: (crops[rows].to(device).float() - shift) / scale
+        normalise = uint8_normaliser(mean, std, device)
+        return lambda rows: normalise(crops[rows])
     store = image_store(patch_set, runs_dir, progress)
     return lambda rows: crop_rows(store, patch_set, rows, input_size, mean, std, device)
 

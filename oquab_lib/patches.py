@@ -238,7 +238,7 @@ def crop_patches(
     rois = torch.cat([image_index, patches], dim=1)
     crops = roi_align(images, rois, output_size=(out_size, out_size), spatial_scale=1.0,
                       sampling_ratio=0, aligned=True)
-    return (crops - _channel_tensor(mean, crops, "mean")) / _channel_tensor(std, crops, "std")
+    return crops.sub_(_channel_tensor(mean, crops, "mean")).div_(_channel_tensor(std, crops, "std"))  # fresh: in place
 
 
 def _reflect_pad(image: Tensor, left: int, right: int, top: int, bottom: int) -> Tensor:
