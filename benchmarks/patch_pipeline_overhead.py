@@ -23,7 +23,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=None, help="default: 200 (quick), 40 (full), 20 (smoke)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (0: leave as is)")
-    parser.add_argument("--nets", type=int, default=8, help="source nets sharing a crop cache (Table 2: 4 x 2 seeds)")
+    parser.add_argument("--nets", type=int, default=None,
+                        help="source nets sharing a crop cache (default: Table 2's, 4 variants x the profile's seeds)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -113,7 +113,8 @@ for claim, table, better, worse, paper_figure in comparisons:
     measured = (f"{table[better].mean():.1f} vs {table[worse].mean():.1f} validation mAP "
                 f"(paired difference {report.format_mean_std(difference.mean(), difference.std())})")
     report.record_claim(run.runs_dir, report.Claim(paper="CVPR 2014", claim=claim, paper_figure=paper_figure,
-                                                   ours=measured, verdict=outcome, chapter="cvpr14_figures"))
+                                                   ours=measured, verdict=outcome, chapter="cvpr14_figures",
+                                                   difference=difference.mean(), threshold=2 * difference.std()))
     print(f"{claim}: {outcome}. Paper: {paper_figure}. Ours: {measured}.")
 best_k = ks.mean().idxmax()
 print(f"The k with the best mean validation mAP here is {best_k} ({ks.mean().max():.1f}); the paper's choice was 5 "

@@ -98,7 +98,8 @@ for claim, better, worse in claims:
                 f"{report.format_mean_std(worse_map.mean(), worse_map.std())} mAP")
     report.record_claim(run.runs_dir, report.Claim(
         paper="CVPR 2014", claim=claim, paper_figure=f"{paper.loc[better, 'mAP']} vs {paper.loc[worse, 'mAP']} mAP",
-        ours=measured, verdict=outcome, chapter="cvpr14_table3"))
+        ours=measured, verdict=outcome, chapter="cvpr14_table3", difference=better_map.mean() - worse_map.mean(),
+        threshold=2 * spread))
     print(f"{claim}: {outcome}. Paper {paper.loc[better, 'mAP']} vs {paper.loc[worse, 'mAP']} mAP "
           f"(+{paper.loc[better, 'mAP'] - paper.loc[worse, 'mAP']:.1f}); ours {measured} "
           f"(difference {better_map.mean() - worse_map.mean():+.1f}, tie threshold {2 * spread:.1f}).")

@@ -112,7 +112,8 @@ for ablation, setting, better, worse in cvpr15_eval.ablation_claims(ablations):
                 f"{report.format_mean_std(worse.mean(), worse.std())} mAP")
     claim = f"{ablation}: the paper's choice beats {setting}"
     report.record_claim(run.runs_dir, report.Claim(paper="CVPR 2015", claim=claim, paper_figure="no number given",
-                                                   ours=measured, verdict=outcome, chapter="cvpr15_figures"))
+                                                   ours=measured, verdict=outcome, chapter="cvpr15_figures",
+                                                   difference=better.mean() - worse.mean(), threshold=2 * spread))
     print(f"{claim}: {outcome} ({measured}; difference {better.mean() - worse.mean():+.1f}, "
           f"tie threshold {2 * spread:.1f}).")
 

@@ -103,7 +103,7 @@ for dataset in sums.index.unique("dataset"):
     report.record_claim(run.runs_dir, report.Claim(
         paper="CVPR 2015", claim=f"the weak net predicts object locations ({dataset}): beats the image centre",
         paper_figure=f"{paper_value} location mAP (no baseline given)", ours=measured, verdict=outcome,
-        chapter="cvpr15_location"))
+        chapter="cvpr15_location", difference=weak["mean"] - centre["mean"], threshold=2 * spread))
     print(f"{dataset}: {outcome}. Weak net {measured}; difference {weak['mean'] - centre['mean']:+.1f}, "
           f"tie threshold {2 * spread:.1f}. Random point: {sums.loc[(dataset, 'random point'), 'mean']:.1f}.")
     if (dataset, "CVPR'14 heat-map arg-max") in sums.index:

@@ -111,25 +111,34 @@ def measure(scenes: list[Scene], cfg: Cvpr14Config, variant: str, device: torch.
     return dict(patches=len(patch_set.boxes), tile_label=tile_seconds, **seconds)
 
 
+def uses_crop_cache(profile: str) -> bool:
+    """Whether the profile's CVPR'14 pipeline crops once into a shared cache (quick) or on the fly (full: too big)."""
+    return Cvpr14Config.from_section({k: v for k, v in PROFILES[profile]["cvpr14"].items()
+                                      if k == "cache_crops"}).cache_crops
+
+
 def patch_pipeline_overhead(variant: str = "quick", num_images: int = 200, device: str = "cpu",
-                            batch_size: int = 256, nets: int = 8, seed: int = 0,
+                            batch_size: int = 256, nets: int | None = None, seed: int = 0,
                             progress: bool = True) -> pd.DataFrame:
     """The pipeline's overhead over network time, on the crop-on-the-fly path and the shared-crop-cache path.
 
     Returns one row per path with ``overhead_seconds``, ``network_seconds`` and ``overhead_ratio``; ``attrs`` hold
-    the step times, the patch count and the settings. ``nets`` source networks share one crop cache (Table 2: 4
-    variants x 2 seeds), so the one-off tiling and cropping are divided among them on that path.
+    the step times, the patch count and the settings. ``nets`` source networks share one crop cache (default: Table
+    2's, the 4 variants x the profile's ``num_seeds``), so the one-off tiling and cropping are divided among them on
+    that path.
     """
+    nets = nets or 4 * PROFILES[variant]["cvpr14"]["num_seeds"]
     torch_device = torch.device(device)
     scenes = synthetic_scenes(variant, num_images, seed)
     cfg = tiling_config(variant)
     measure(scenes[:2], cfg, variant, torch_device, batch_size)  # warm-up: allocator, kernels, autotuning
     times = measure(scenes, cfg, variant, torch_device, batch_size, progress)
     once = times["tile_label"] + times["crop_batch"]
-    rows = {"crop on the fly (cache_crops=False)": once,
-            f"crop cache shared by {nets} nets (cache_crops=True)": once / nets + times["convert"]}
+    on_the_fly, shared = "crop on the fly (cache_crops=False)", f"crop cache shared by {nets} nets (cache_crops=True)"
+    rows = {on_the_fly: once, shared: once / nets + times["convert"]}
     table = pd.DataFrame({"overhead_seconds": rows, "network_seconds": times["forward"]})
     table["overhead_ratio"] = table["overhead_seconds"] / table["network_seconds"]
     table.attrs.update(times=times, variant=variant, device=device, images=num_images, batch_size=batch_size,
-                       patches_per_image=times["patches"] / num_images)
+                       patches_per_image=times["patches"] / num_images,
+                       profile_path=shared if uses_crop_cache(variant) else on_the_fly)
     return table

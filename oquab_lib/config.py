@@ -72,8 +72,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             difficult_min_size=0.08, difficult_max_hidden=0.7, sibling_spread=None, instance_jitter=None, clutter=None,
             jpeg_quality=90, supersample=1,
         ),
-        # source-network pretraining (oquab_lib/pretrain.py, SourceConfig), sized to the 2-core budget: the 8 source
-        # nets (4 variants x 2 seeds) in about 6 minutes together. 3 epochs, /10 for the last; no dropout (it held
+        # source-network pretraining (oquab_lib/pretrain.py, SourceConfig), sized to the 2-core budget: the 12 source
+        # nets (4 variants x 3 seeds) in about 4 minutes together. 3 epochs, /10 for the last; no dropout (it held
         # the loss at log(K) through a whole epoch; 3 epochs are far from overfitting); resize 56 = the world's
         # source_size (no resampling at decode; crops 48 of 56, Krizhevsky's 224 of 256 is about the same ratio)
         "source": dict(
@@ -86,11 +86,11 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # 50 %-of-side grid (~55 patches per 160-px scene instead of ~500), capped image counts; FCa 128 = half
             # the FC7 width of the quick AlexNet, as 2048 = half of 4096 in the paper
             scales=(1, 2, 3), overlap_measure="side", max_images=(0, 150, 300), head_hidden=(128,), batch_size=64,
-            max_epochs=30, scratch_max_epochs=15, scratch_batch_size=64, num_seeds=2, threads=2,
+            max_epochs=30, scratch_max_epochs=15, scratch_batch_size=64, num_seeds=3, threads=2,
             ablation_hidden=((), (128,), (128, 128)), ablation_background=(0.02, 0.05, 0.1, 0.2, 0.5),
             # Table 3, actions (oquab_lib/cvpr14_actions.py): FCa 128 = FC7 384 / 3, as 2048 = 6144 / 3 in the paper
             actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1512",
-            actions_source_weights="pretrain", actions_seeds=(0, 1), actions_train_split="trainval",
+            actions_source_weights="pretrain", actions_seeds=(0, 1, 2), actions_train_split="trainval",
             actions_test_split="test", actions_hidden=(128,), actions_scratch_init="he", actions_other_class=False,
             actions_epochs=30, actions_batch_size=64, actions_lr=0.01, actions_momentum=0.9, actions_weight_decay=5e-4,
             actions_jitter_grid=3, actions_cache_features=True, actions_heatmap_method="PRE-1512U",
@@ -104,8 +104,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             hidden=128, image_size=107, epochs=12, coco_epochs=12, batch_size=16, lr=0.006, prior_bias=True,
             val_fraction=0.2, train_scales=(0.7, 1.4), test_scales=(0.5, 0.7, 1.0, 1.4, 2.0, 2.8), pooling="max",
             finetune=False,
-            seeds=(0, 1), test_split="test", coco_train_split="train", coco_test_split="val", location_frame=500,
-            strong_head="cvpr14", strong_epochs=10, source_entry=None, max_images=None, threads=1, workers=2,
+            seeds=(0, 1, 2), test_split="test", coco_train_split="train", coco_test_split="val", location_frame=500,
+            strong_head="cvpr14", strong_epochs=10, source_entry=None, max_images=None, threads=1, workers=3,
         ),
     },
     "full": {

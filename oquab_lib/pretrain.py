@@ -4,7 +4,7 @@ A source network is an AlexNet (:mod:`oquab_lib.models`) trained with softmax cr
 *variant* of the ImageFolder tree ``<data_root>/source/{train,val}/<leaf>/*.JPEG``. The leaf lists come from
 ``<data_root>/source_subsets.json``; a variant may cap its training images per class (the file's
 ``counts[variant]["train_cap_per_class"]``: 1000R has ~25% fewer images; ``SourceConfig.per_class_cap`` wins), keeping
-the first files in name order so both seeds see the same data. ``1512`` widens FC6/FC7 by ``wide_fc_mult`` (1.5, as
+the first files in name order so every seed sees the same data. ``1512`` widens FC6/FC7 by ``wide_fc_mult`` (1.5, as
 4096 -> 6144 in the paper, which widened it for the extra classes); ``1512D`` (as many extra classes, *unrelated* to the
 targets) gets the same width, so 1512 vs 1512D isolates "related vs more data" at equal capacity. On a user's
 ImageNet-style tree without ``source_subsets.json`` (the ``full`` profile), ``1000C`` is every class folder of

@@ -69,7 +69,7 @@ def verdict(better: float, worse: float, spread: float) -> str:
     """Verdict on the claim "``better`` > ``worse``" given a seed spread (std; NaN when unknown).
 
     A difference smaller than twice the spread is a tie. With an unknown spread (one seed) any nonzero difference counts,
-    so chapters should always run at least two seeds.
+    so chapters should always run at least two seeds (the quick profile runs three).
     """
     difference = better - worse
     threshold = 0.0 if spread is None or math.isnan(spread) else 2.0 * spread
@@ -93,6 +93,19 @@ class Claim:
     ours: str  # what we measured, with spread
     verdict: str  # reproduced / tie / not reproduced (or a sentence for qualitative claims)
     chapter: str  # the notebook name that shows it, for links
+    difference: float = math.nan  # better - worse, as the verdict measured it (mAP or AP points)
+    threshold: float = math.nan  # the tie threshold it was compared with (twice the seed spread)
+
+
+def margin(difference: float, threshold: float) -> float:
+    """``|difference| / threshold``: how far a verdict is from the tie line (1 = on it; NaN when unknown).
+
+    A verdict with a margin near 1 can flip with a few tenths of a point, e.g. on a CPU whose vector kernels round
+    differently; far from 1 (a win at 3, a tie at 0.2) it is firm.
+    """
+    if math.isnan(difference) or math.isnan(threshold) or threshold <= 0:
+        return math.nan
+    return abs(difference) / threshold
 
 
 def record_claim(runs_dir: str | Path, claim: Claim) -> None:
@@ -106,7 +119,8 @@ def claims_table(runs_dir: str | Path) -> pd.DataFrame:
     folder = Path(runs_dir) / "claims"
     rows = [load_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
     columns = [f for f in Claim.__dataclass_fields__]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns).astype({"difference": float, "threshold": float})
+    frame["margin"] = [margin(d, t) for d, t in zip(frame["difference"], frame["threshold"])]
     return frame.sort_values(["paper", "chapter"], kind="stable").reset_index(drop=True)
 
 
@@ -115,6 +129,7 @@ def claims_display(frame: pd.DataFrame) -> "pd.io.formats.style.Styler":
     shown = frame.copy()
     shown["chapter"] = [f'<a href="{name}.html">{name}</a>' for name in shown["chapter"]]
     colours = {REPRODUCED: "#d9f2d9", TIE: "#fff3cd", NOT_REPRODUCED: "#f8d7da"}
-    return shown.style.hide(axis="index").map(
+    return shown.style.hide(axis="index").format(
+        "{:+.1f}", subset=["difference"], na_rep="–").format("{:.1f}", subset=["threshold", "margin"], na_rep="–").map(
         lambda value: f"background-color: {colours[value]}" if value in colours else "", subset=["verdict"]
     )

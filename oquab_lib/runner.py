@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
+from oquab_lib import build_times
 from oquab_lib.cache import atomic_write_bytes
 from oquab_lib.errors import ConfigError, OquabError
 
@@ -132,6 +133,14 @@ def toc_notebooks(toc_file: Path) -> list[Path]:
     return [Path("notebooks") / f"{name}.py" for name in names]
 
 
+def start_build_times(out: Path) -> Path:
+    """A new build: forget the last build's chapter times and tell the kernels where this build's are written."""
+    path = (out / build_times.FILE_NAME).resolve()
+    path.unlink(missing_ok=True)
+    os.environ[build_times.ENV_VAR] = str(path)  # inherited by every kernel papermill starts from here on
+    return path
+
+
 def _parse_value(text: str) -> object:
     try:
         return ast.literal_eval(text)
@@ -155,9 +164,14 @@ def main(argv: list[str] | None = None) -> int:
             jobs = [(args.notebook, args.output)]
         else:
             parser.error("give NOTEBOOK OUTPUT, or --toc _toc.yml")
+        times = start_build_times(args.out) if args.toc else None
+        runs_dir = Path(str(parameters.get("runs_dir", "runs")))
         for script, output in jobs:
+            before = build_times.count_entries(runs_dir)
             seconds = execute(script, output, parameters)
             print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
+            if times is not None:
+                build_times.record(times, script.stem, seconds, build_times.count_entries(runs_dir) - before)
     except OquabError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

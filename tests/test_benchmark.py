@@ -22,6 +22,8 @@ def test_patch_pipeline_overhead_times_both_paths_on_the_same_patches():
     assert table["overhead_seconds"].iloc[1] == once / 4 + times["convert"]
     assert table["overhead_ratio"].tolist() == (table["overhead_seconds"] / times["forward"]).tolist()
     assert times["patches"] == 3 * table.attrs["patches_per_image"] > 0
+    assert table.attrs["profile_path"] == table.index[1]  # smoke, like quick, shares a crop cache
+    assert benchmark_patches.uses_crop_cache("quick") and not benchmark_patches.uses_crop_cache("full")
 
 
 def test_full_profile_estimate_multiplies_measured_seconds_by_the_workloads():

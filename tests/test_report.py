@@ -37,6 +37,19 @@ def test_claims_roundtrip(tmp_path):
     table = report.claims_table(tmp_path)
     assert len(table) == 1 and table.loc[0, "verdict"] == report.REPRODUCED
     assert report.claims_table(tmp_path / "nothing").empty
+    assert math.isnan(table.loc[0, "margin"])  # recorded without its difference and threshold
+
+
+def test_claims_carry_their_margin_from_the_tie_line(tmp_path):
+    for name, difference in (("a win", 6.0), ("a tie", -1.0)):
+        report.record_claim(tmp_path, report.Claim("CVPR 2015", name, "-", "-", report.verdict(difference, 0.0, 1.0),
+                                                   "cvpr15_table1", difference=difference, threshold=2.0))
+    table = report.claims_table(tmp_path).set_index("claim")
+    assert table.loc["a win", "margin"] == 3.0 and table.loc["a win", "verdict"] == report.REPRODUCED
+    assert table.loc["a tie", "margin"] == 0.5 and table.loc["a tie", "verdict"] == report.TIE
+    assert report.margin(1.0, 0.0) != report.margin(1.0, 0.0)  # no threshold (one seed): unknown, NaN
+    html = report.claims_display(table.reset_index()).to_html()
+    assert "+6.0" in html and "3.0" in html
 
 
 def test_every_paper_table_loads_with_a_mean_column():

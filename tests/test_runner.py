@@ -65,3 +65,27 @@ def test_figures_reach_the_executed_notebook_even_under_an_agg_environment(tmp_p
     runner.execute(script, out, {}, cwd=tmp_path)
     assert '"image/png"' in out.read_text()
     assert os.environ["MPLBACKEND"] == "Agg"  # restored for the caller
+
+
+def test_a_book_build_records_each_chapter_time_and_shows_them_to_later_chapters(tmp_path, monkeypatch):
+    from oquab_lib import build_times
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(build_times.ENV_VAR, "restored after the test")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "cvpr14_a.py").write_text(
+        '# %% tags=["parameters"]\nseed = 0\n\n# %%\nimport os\nos.makedirs("runs/entry-1234", exist_ok=True)\n')
+    (tmp_path / "notebooks" / "cvpr14_b.py").write_text(
+        '# %% tags=["parameters"]\nseed = 0\n\n# %%\nfrom oquab_lib import build_times\n'
+        'print("rows so far:", list(build_times.load()["chapter"]))\n')
+    (tmp_path / "_toc.yml").write_text(
+        "root: intro\nparts:\n  - chapters:\n      - file: book/executed/cvpr14_a\n      - file: book/executed/cvpr14_b\n")
+    (tmp_path / "book" / "executed").mkdir(parents=True)
+    (tmp_path / "book" / "executed" / "build_times.csv").write_text("chapter,seconds,entries_computed\nold,1,0\n")
+    assert runner.main(["--toc", "_toc.yml", "--out", "book/executed"]) == 0
+    times = build_times.load(tmp_path / "book" / "executed" / "build_times.csv")
+    assert list(times["chapter"]) == ["cvpr14_a", "cvpr14_b"]  # the previous build's rows are gone
+    assert list(times["entries_computed"]) == [1, 0] and (times["seconds"] > 0).all()
+    assert "rows so far: ['cvpr14_a']" in (tmp_path / "book" / "executed" / "cvpr14_b.ipynb").read_text()
+    parts = build_times.budget_table(times)
+    assert parts.loc["CVPR 2014", "run"] == "cold" and parts.loc["CVPR 2014", "budget_s"] == 300.0
