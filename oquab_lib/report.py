@@ -125,11 +125,17 @@ def claims_table(runs_dir: str | Path) -> pd.DataFrame:
 
 
 def claims_display(frame: pd.DataFrame) -> "pd.io.formats.style.Styler":
-    """The claims table for the book: the chapter column becomes a link to the executed chapter's page."""
-    shown = frame.copy()
+    """The claims table for the book: the verdict and its margin next to the claim (visible without scrolling), then
+    the numbers; the chapter column becomes a link to the executed chapter's page."""
+    order = ["paper", "claim", "verdict", "margin", "difference", "threshold", "ours", "paper_figure", "chapter"]
+    shown = frame[[c for c in order if c in frame.columns]].copy()
     shown["chapter"] = [f'<a href="{name}.html">{name}</a>' for name in shown["chapter"]]
     colours = {REPRODUCED: "#d9f2d9", TIE: "#fff3cd", NOT_REPRODUCED: "#f8d7da"}
-    return shown.style.hide(axis="index").format(
-        "{:+.1f}", subset=["difference"], na_rep="–").format("{:.1f}", subset=["threshold", "margin"], na_rep="–").map(
-        lambda value: f"background-color: {colours[value]}" if value in colours else "", subset=["verdict"]
-    )
+    styler = shown.style.hide(axis="index")
+    styler = styler.format("{:+.1f}", subset=["difference"], na_rep="–")
+    styler = styler.format("{:.1f}", subset=["threshold", "margin"], na_rep="–")
+    # the long text columns wrap (the book's tables do not, by default) so the table fits the page
+    styler = styler.set_properties(subset=["claim", "ours", "paper_figure"], **{"white-space": "normal",
+                                                                                "min-width": "14em"})
+    return styler.map(lambda value: f"background-color: {colours[value]}" if value in colours else "",
+                      subset=["verdict"])
