@@ -51,7 +51,16 @@ print(", ".join(f"{verdict}: {count}" for verdict, count in counts.items()) or "
 # largest swing was F ≈ E: a difference of −2.8 under a threshold of 5.8 on one machine, −4.8 over a threshold of 1.8
 # on the other; the means moved by two points, but the spread estimated from two seeds shrank from 2.9 to 0.9. Two
 # seeds estimate a spread poorly, so the quick profile now runs three. Read a verdict whose margin is between about
-# 0.5 and 2 as "leaning", not as settled; the numbers behind it are in its chapter.
+# 0.5 and 2 as "leaning", not as settled; the numbers behind it are in its chapter. To firm one up, re-run its chapter
+# with more seeds (each new seed pretrains its own source networks, so this takes a while), then this page; both are
+# written under `out/` (`make book` rebuilds the book itself with the profile's seeds):
+#
+# ```bash
+# make chapter NB=cvpr15_table1 ARGS="-p overrides \"{'cvpr15.seeds': [0, 1, 2, 3, 4]}\""
+# make chapter NB=claims
+# ```
+#
+# The CVPR'14 chapters take `cvpr14.num_seeds` (Tables 1 and 2, figures) and `cvpr14.actions_seeds` (Table 3).
 #
 # The chapter links lead to the tables and figures behind each verdict. Absolute numbers of the mini world are not
 # comparable with the paper's (see the introduction); the verdicts compare the *direction* of each effect, measured
