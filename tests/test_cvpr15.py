@@ -253,6 +253,7 @@ def test_cached_c5_predictions_equal_the_whole_net(world):
         cached = cached_predictions(run, result, "val", scales, progress=False)
         torch.testing.assert_close(cached.scores, direct.scores, rtol=0, atol=1e-6)
         assert torch.equal(cached.points, direct.points)
+        assert len(cached.boxes) == len(images) and all(torch.equal(a, b) for a, b in zip(cached.boxes, images.boxes))
     assert cvpr15_results.c5_store(run, cfg, 0, "voc", "val", (2.0,), progress=False) is None  # not a test scale
 
 
@@ -328,3 +329,15 @@ def test_seeds_in_two_processes_give_the_serial_table(world, tmp_path):
     parallel = voc_classification_table(_run(world, tmp_path / "b", seeds=(0, 1), workers=2), kinds=("weak",),
                                         progress=False)
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_ground_truth_packs_boxes_and_unpacks_them_per_image_even_when_empty(tmp_path):
+    from types import SimpleNamespace
+
+    boxes = [torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0]]), torch.zeros(0, 5), torch.rand(3, 5)]
+    images = SimpleNamespace(labels=torch.ones(3, 2), boxes=boxes, sizes=torch.ones(3, 2), ids=["a", "b", "c"])
+    prediction = dict(scores=torch.zeros(3, 2), points=torch.zeros(3, 2, 2), scale_index=torch.zeros(3, 2))
+    cache.save_state_dict(tmp_path / "p.pt", {**prediction, **cvpr15_results.ground_truth(images)})
+    loaded = cvpr15_results._unpack(cache.load_state_dict(tmp_path / "p.pt"))
+    assert [b.shape[0] for b in loaded.boxes] == [1, 0, 3]
+    assert all(torch.equal(a, b) for a, b in zip(loaded.boxes, boxes)) and loaded.ids == ["a", "b", "c"]
