@@ -12,6 +12,7 @@ at most 5 minutes cold and 20 s warm, the source networks 6 minutes.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -72,5 +73,5 @@ def budget_table(times: pd.DataFrame) -> pd.DataFrame:
         budget = warm_budget if warm else cold_budget
         seconds = float(group["seconds"].sum())
         rows[part] = {"chapters": len(group), "seconds": round(seconds, 1), "run": "warm" if warm else "cold",
-                      "budget_s": budget, "met": "" if budget != budget else ("yes" if seconds <= budget else "no")}
+                      "budget_s": budget, "met": "" if math.isnan(budget) else ("yes" if seconds <= budget else "no")}
     return pd.DataFrame.from_dict(rows, orient="index")
