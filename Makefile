@@ -29,7 +29,7 @@ world: venv
 
 ## notebooks: execute every notebook of _toc.yml with papermill at profile=$(PROFILE) into book/executed/.
 notebooks: world
-	$(PY) -m oquab_lib.runner --toc _toc.yml --out book/executed -p profile $(PROFILE)
+	$(PY) -m oquab_lib.tools.runner --toc _toc.yml --out book/executed -p profile $(PROFILE)
 
 ## html: build the book from the executed notebooks; fails on any Sphinx warning and on any CDN reference.
 html: venv
@@ -52,7 +52,7 @@ unit: venv
 ## nbval: execute every notebook at profile=smoke, then re-run them under nbval from an empty results cache.
 nbval: venv
 	rm -rf $(SMOKE)
-	$(PY) -m oquab_lib.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE_RUNS) -p data_root $(SMOKE_WORLD)
+	$(PY) -m oquab_lib.tools.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE_RUNS) -p data_root $(SMOKE_WORLD)
 	rm -rf $(SMOKE_RUNS)
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
 
@@ -61,7 +61,7 @@ test: unit nbval
 
 ## chapter: run one chapter, e.g. make chapter NB=cvpr14_table2 ARGS="-p profile full -p data_root /data"
 chapter: venv
-	$(PY) -m oquab_lib.runner notebooks/$(NB).py out/$(NB).ipynb $(ARGS)
+	$(PY) -m oquab_lib.tools.runner notebooks/$(NB).py out/$(NB).ipynb $(ARGS)
 
 clean:
 	rm -rf _build book/executed $(SMOKE)

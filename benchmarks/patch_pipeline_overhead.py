@@ -1,6 +1,6 @@
 """Overhead of the CVPR'14 patch pipeline over pure network time, measured on the same patches in one run.
 
-A command-line front to :func:`oquab_lib.benchmark_patches.patch_pipeline_overhead` (the Performance chapter shows the
+A command-line front to :func:`oquab_lib.tools.benchmark_patches.patch_pipeline_overhead` (the Performance chapter shows the
 same measurement):
 
     python benchmarks/patch_pipeline_overhead.py                       # quick size, CPU, < 1 min
@@ -13,7 +13,7 @@ import argparse
 
 import torch
 
-from oquab_lib.benchmark_patches import IMAGE_SIZE, patch_pipeline_overhead
+from oquab_lib.tools.benchmark_patches import IMAGE_SIZE, patch_pipeline_overhead
 
 
 def main() -> None:

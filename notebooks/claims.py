@@ -60,7 +60,7 @@ print(", ".join(f"{verdict}: {count}" for verdict, count in counts.items()) or "
 # make chapter NB=claims
 # ```
 #
-# The CVPR'14 chapters take `cvpr14.num_seeds` (Tables 1 and 2, figures) and `cvpr14.actions_seeds` (Table 3).
+# The CVPR'14 chapters take `cvpr14.num_seeds` (Tables 1 and 2, figures) and `actions.seeds` (Table 3).
 #
 # The chapter links lead to the tables and figures behind each verdict. Absolute numbers of the mini world are not
 # comparable with the paper's (see the introduction); the verdicts compare the *direction* of each effect, measured

@@ -23,7 +23,8 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import figures_cvpr14, report, session
+from oquab_lib import report, session
+from oquab_lib.cvpr14 import figures as cvpr14_figures
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -46,7 +47,7 @@ run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 # most distinct positive classes, one panel per scale.
 
 # %%
-figure = figures_cvpr14.tiling_figure(run)
+figure = cvpr14_figures.tiling_figure(run)
 plt.show()
 
 # %% [markdown]
@@ -57,7 +58,7 @@ plt.show()
 # map of that class on it (bottom).
 
 # %%
-figure = figures_cvpr14.heatmap_figure(run, method="PRE-1000C")
+figure = cvpr14_figures.heatmap_figure(run, method="PRE-1000C")
 plt.show()
 
 # %% [markdown]
@@ -68,7 +69,7 @@ plt.show()
 # ranking with its rank — the kind of confusion the paper discusses (e.g. a related class, or context).
 
 # %%
-figure = figures_cvpr14.top_scoring_figure(run, method="PRE-1000C")
+figure = cvpr14_figures.top_scoring_figure(run, method="PRE-1000C")
 plt.show()
 
 # %% [markdown]
@@ -80,14 +81,14 @@ plt.show()
 # re-chosen on validation for each variant. No test data is used here.
 
 # %%
-ablations = {kind: figures_cvpr14.ablation(run, kind) for kind in figures_cvpr14.ABLATIONS}
+ablations = {kind: cvpr14_figures.ablation(run, kind) for kind in cvpr14_figures.ABLATIONS}
 
 # %%
 # NBVAL_CHECK_OUTPUT
 ablations["head"].round(1)
 
 # %%
-figure = figures_cvpr14.ablation_figure(ablations)
+figure = cvpr14_figures.ablation_figure(ablations)
 plt.show()
 
 # %% [markdown]

@@ -46,7 +46,7 @@ overrides = {}
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr14.config(run)
 print(f"profile {run.profile}: scales {list(settings.scales)}, FCa {list(settings.head_hidden)}, "
-      f"source seeds {cvpr14.seeds(run, settings)}, splits {settings.table1_splits} (year, train, val, test), "
+      f"source seeds {cvpr14.seeds(run)}, splits {settings.table1_splits} (year, train, val, test), "
       f"device {run.device}")
 
 # %% [markdown]

@@ -47,7 +47,7 @@ overrides = {}
 # %%
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 settings = cvpr14.config(run)
-print(f"profile {run.profile}: methods {list(settings.table2_methods)}, source seeds {cvpr14.seeds(run, settings)}, "
+print(f"profile {run.profile}: methods {list(settings.table2_methods)}, source seeds {cvpr14.seeds(run)}, "
       f"splits {settings.table2_splits} (year, train, val, test), device {run.device}")
 
 # %% [markdown]

@@ -30,7 +30,9 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import cvpr14_actions, figures_cvpr14_actions, report, session
+from oquab_lib import report, session
+from oquab_lib.cvpr14 import actions
+from oquab_lib.cvpr14.actions import figures as action_figures
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr14_table3")
@@ -46,7 +48,7 @@ overrides = {}
 
 # %%
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-actions_config = cvpr14_actions.ActionsConfig.from_run(run)
+actions_config = actions.config(run)
 print(f"profile {run.profile}: train on the {actions_config.train_split!r} persons, "
       f"test on {actions_config.test_split!r}; source seeds {list(actions_config.seeds)}; "
       f"FCa widths {list(actions_config.hidden)}; device {run.device}")
@@ -62,7 +64,7 @@ if actions_config.source_weights == "torchvision":
 # seed *s*; NO PRETRAIN's seed *s* is its random initialisation). Models are trained once and cached under `runs/`.
 
 # %%
-ours = cvpr14_actions.table3(run)
+ours = actions.table3(run)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -114,8 +116,8 @@ for claim, better, worse in claims:
 # scores (the CVPR'14 aggregation, k = 5), on one colour scale per image.
 
 # %%
-heatmaps = figures_cvpr14_actions.action_heatmaps(run)
-figure = figures_cvpr14_actions.heatmap_figure(heatmaps)
+heatmaps = action_figures.action_heatmaps(run)
+figure = action_figures.heatmap_figure(heatmaps)
 plt.show()
 
 # %% [markdown]
@@ -127,7 +129,7 @@ plt.show()
 #   ImageNet AlexNet) in place of PRE-1512, which torchvision does not provide.
 # - **Background output.** The paper does not say whether FCb has a background output for actions. Ours has the
 #   10 actions only: every training sample is a person doing one action. Persons with no listed action ("other")
-#   are not trained on (`actions_other_class=True` adds an 11th output for them); every person is kept for testing.
+#   are not trained on (`actions.other_class=True` adds an 11th output for them); every person is kept for testing.
 # - **Training details the paper leaves open.** Momentum 0.9, weight decay 5e-4, batch size 64 (quick); the
 #   learning rate 0.01 is divided by 10 at each plateau of the training loss and training stops after three drops
 #   (with an epoch cap). Jitter as in source training — a random crop window of the patch (stored at 256/224 of

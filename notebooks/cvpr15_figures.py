@@ -24,7 +24,8 @@
 # %%
 import matplotlib.pyplot as plt
 
-from oquab_lib import cvpr15, cvpr15_eval, figures_cvpr15, report, session
+from oquab_lib import cvpr15, report, session
+from oquab_lib.cvpr15 import figures as cvpr15_figures
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -36,8 +37,8 @@ overrides = {}
 
 # %%
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-settings = cvpr15.config_of(run)
-first = cvpr15_eval.weak_model(run, settings, cvpr15_eval.run_seeds(run, settings)[0])
+settings = cvpr15.config(run)
+first = cvpr15.weak_model(run, settings, cvpr15.seeds(run)[0])
 steps = sorted(first.snapshot_paths())
 print(f"profile {run.profile}: figures from the weak net of seed {first.seed} (selected epoch {first.best_epoch + 1} "
       f"of {settings.epochs}), images from VOC{settings.voc_year} {settings.location_split!r}; training snapshots "
@@ -50,7 +51,7 @@ print(f"profile {run.profile}: figures from the weak net of seed {first.seed} (s
 # selected epoch. Early maps respond to much of the image; they concentrate on the object as training goes on.
 
 # %%
-figures_cvpr15.training_maps_figure(run)
+cvpr15_figures.training_maps_figure(run)
 plt.show()
 
 # %% [markdown]
@@ -60,7 +61,7 @@ plt.show()
 # that class's boxes. Green: within the tolerance of a box (a hit in the location AP); red: not.
 
 # %%
-figures_cvpr15.localisation_examples_figure(run)
+cvpr15_figures.localisation_examples_figure(run)
 plt.show()
 
 # %% [markdown]
@@ -70,7 +71,7 @@ plt.show()
 # mostly related classes or objects the annotators missed.
 
 # %%
-figures_cvpr15.false_positives_figure(run)
+cvpr15_figures.false_positives_figure(run)
 plt.show()
 
 # %% [markdown]
@@ -82,7 +83,7 @@ plt.show()
 # discriminative parts.
 
 # %%
-figures_cvpr15.boxes_harmful_figure(run)
+cvpr15_figures.boxes_harmful_figure(run)
 plt.show()
 
 # %% [markdown]
@@ -92,11 +93,11 @@ plt.show()
 # The first setting of each ablation is the paper's recipe (the same cached models as the classification table).
 
 # %%
-ablations = cvpr15_eval.ablation_table(run)
+ablations = cvpr15.ablation_table(run)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cvpr15_eval.ablation_summary(ablations).round(1)
+cvpr15.ablation_summary(ablations).round(1)
 
 # %% [markdown]
 # ## Verdicts
@@ -105,7 +106,7 @@ cvpr15_eval.ablation_summary(ablations).round(1)
 # The paper gives no numbers for these ablations; they test design choices it describes.
 
 # %%
-for ablation, setting, better, worse in cvpr15_eval.ablation_claims(ablations):
+for ablation, setting, better, worse in cvpr15.ablation_claims(ablations):
     spread = report.pooled_spread(better.std(), worse.std())
     outcome = report.verdict(better.mean(), worse.mean(), spread)
     measured = (f"{report.format_mean_std(better.mean(), better.std())} vs "

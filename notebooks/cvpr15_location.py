@@ -23,7 +23,7 @@
 # The paper's figures (quoted by later papers):
 
 # %%
-from oquab_lib import cvpr15, cvpr15_eval, report, session
+from oquab_lib import cvpr15, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr15_headline")
@@ -39,12 +39,12 @@ overrides = {}
 
 # %%
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-settings = cvpr15.config_of(run)
+settings = cvpr15.config(run)
 frame = (f"points and boxes rescaled so that each image's largest side is {settings.location_frame} px"
          if settings.location_frame else "original pixels")
 print(f"profile {run.profile}: location on VOC{settings.voc_year} {settings.location_split!r} and COCO "
       f"{settings.coco_test_split!r}; tolerance {settings.tolerance:g} px ({frame}); test scales "
-      f"{settings.test_scales}; seeds {cvpr15_eval.run_seeds(run, settings)}; device {run.device}")
+      f"{settings.test_scales}; seeds {cvpr15.seeds(run)}; device {run.device}")
 
 # %% [markdown]
 # ## Our tables
@@ -56,12 +56,12 @@ print(f"profile {run.profile}: location on VOC{settings.voc_year} {settings.loca
 # differ only in where the points are.
 
 # %%
-location = cvpr15_eval.location_table(run)
-coco = cvpr15_eval.coco_classification_table(run)
+location = cvpr15.location_table(run)
+coco = cvpr15.coco_classification_table(run)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cvpr15_eval.summary(location, ["dataset", "method"]).round(1)
+cvpr15.summary(location, ["dataset", "method"]).round(1)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -78,7 +78,7 @@ voc_rows.drop(columns=["dataset", "seed"]).groupby("method", sort=False).mean().
 # ## Ours vs the paper
 
 # %%
-ours = cvpr15_eval.headline_table(location, coco)
+ours = cvpr15.headline_table(location, coco)
 comparison = paper.join(ours, how="inner")
 comparison.assign(ours=[report.format_mean_std(m, s) for m, s in zip(comparison["mean"], comparison["std"])])[
     ["value", "source", "ours"]]
@@ -92,7 +92,7 @@ comparison.assign(ours=[report.format_mean_std(m, s) for m, s in zip(comparison[
 # is our addition (the paper has no number for it); its row is reported, not recorded as a claim.
 
 # %%
-sums = cvpr15_eval.summary(location, ["dataset", "method"])
+sums = cvpr15.summary(location, ["dataset", "method"])
 for dataset in sums.index.unique("dataset"):
     weak, centre = sums.loc[(dataset, "weak net (ours)")], sums.loc[(dataset, "image centre")]
     spread = report.pooled_spread(weak["std"], centre["std"])

@@ -30,7 +30,7 @@
 # A–C are other papers):
 
 # %%
-from oquab_lib import cvpr15, cvpr15_eval, report, session
+from oquab_lib import cvpr15, report, session
 from oquab_lib.paper import paper_table
 
 paper = paper_table("cvpr15_table1")
@@ -46,12 +46,12 @@ overrides = {}
 
 # %%
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-settings = cvpr15.config_of(run)
+settings = cvpr15.config(run)
 print(f"profile {run.profile}: train on VOC{settings.voc_year} {settings.train_split!r} (last "
       f"{settings.val_fraction:.0%} held out for model selection), test on {settings.test_split!r}; images resized to "
       f"{settings.image_size} px (largest side), train rescaling {settings.train_scales}, test scales "
       f"{settings.test_scales}; {settings.epochs} epochs, batches of {settings.batch_size}; seeds "
-      f"{cvpr15_eval.run_seeds(run, settings)}; device {run.device}")
+      f"{cvpr15.seeds(run)}; device {run.device}")
 if not run.is_synthetic:
     print("NOTE: PRE-1512 is not public: torchvision's ImageNet AlexNet (PRE-1000C) is the source network of every row, "
           "and VOC 2012 val is the test set (test labels are not public).")
@@ -64,7 +64,7 @@ if not run.is_synthetic:
 # tail of the training split; the test split is only read here.
 
 # %%
-ours = cvpr15_eval.voc_classification_table(run)
+ours = cvpr15.voc_classification_table(run)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -78,7 +78,7 @@ ours.set_index(["method", "seed"])[["mAP"]].round(1)
 # the ordering of the rows.
 
 # %%
-ours_by_method = cvpr15_eval.per_method(ours)
+ours_by_method = cvpr15.per_method(ours)
 report.paper_vs_ours(paper.loc[list(ours_by_method)], ours_by_method)
 
 # %% [markdown]
@@ -90,7 +90,7 @@ report.paper_vs_ours(paper.loc[list(ours_by_method)], ours_by_method)
 # beyond the spread.
 
 # %%
-weak, strong, full = (ours_by_method[cvpr15_eval.METHODS[k]]["mAP"] for k in ("weak", "strong_weak", "full_images"))
+weak, strong, full = (ours_by_method[cvpr15.METHODS[k]]["mAP"] for k in ("weak", "strong_weak", "full_images"))
 spread_e = report.pooled_spread(weak.std(), strong.std())
 outcome_e = report.verdict(strong.mean(), weak.mean(), spread_e)
 tie_claim = report.NOT_REPRODUCED if outcome_e == report.REPRODUCED else report.REPRODUCED
@@ -121,7 +121,7 @@ print(f"F > D: {search_claim}. Paper {rows['F. Weak supervision']} vs {rows['D. 
 # source network, that head is used; otherwise our own dense-window patch head is trained (see the box below).
 
 # %%
-cvpr15_eval.strong_provenance(run)
+cvpr15.strong_provenance(run)
 
 # %% [markdown]
 # ```{admonition} What differs from the paper

@@ -54,8 +54,15 @@ import pandas as pd
 
 import oquab_lib.session
 from oquab_lib.data.classes import COCO_CLASSES, TARGETED_BY_1512, VOC_ACTIONS
-from oquab_lib.data.synth import class_coverage, object_table, sample_grid, source_statistics, world_statistics
-from oquab_lib.data.synth import figures, reference
+from oquab_lib.data.synth import (
+    class_coverage,
+    figures,
+    object_table,
+    reference,
+    sample_grid,
+    source_statistics,
+    world_statistics,
+)
 
 # %% tags=["parameters"]
 profile = "quick"

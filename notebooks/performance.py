@@ -29,7 +29,8 @@ import platform
 
 import torch
 
-from oquab_lib import benchmark, benchmark_patches, build_times, session
+from oquab_lib import session
+from oquab_lib.tools import benchmark, benchmark_patches, build_times
 
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 # variant -> (images, repeats): the full-size CPU measurement is kept to one image so the quick book stays fast.
@@ -126,7 +127,7 @@ if "full" in tables:
 # %%
 build = build_times.load()
 if build is None:
-    print("This chapter was not run by `make book` (python -m oquab_lib.runner --toc): no build times to show.")
+    print("This chapter was not run by `make book` (python -m oquab_lib.tools.runner --toc): no build times to show.")
 else:
     display(build.set_index("chapter"))
     display(build_times.budget_table(build))

@@ -27,7 +27,7 @@
 # networks instead of training them again. The paper's numbers (top-5 error on the source validation set, %):
 
 # %%
-from oquab_lib import session, source_networks
+from oquab_lib import session, source
 from oquab_lib.paper import paper_table
 
 paper_table("cvpr14_source")
@@ -42,18 +42,18 @@ overrides = {}
 
 # %%
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-source = run.section("source")
-print(f"profile {run.profile}: {source['arch']} AlexNet, {source['epochs']} epochs, batch {source['batch_size']}, "
-      f"lr {source['lr']} (/10 at epochs {list(source['lr_milestones'])}), source seeds "
-      f"{source_networks.source_seeds(run)}, device {run.device}")
+settings = source.config(run)
+print(f"profile {run.profile}: {settings.arch} AlexNet, {settings.epochs} epochs, batch {settings.batch_size}, "
+      f"lr {settings.lr} (/10 at epochs {list(settings.lr_milestones)}), source seeds "
+      f"{source.seeds(run)}, device {run.device}")
 
 # %%
-results = source_networks.train_all(run)
-runs = source_networks.runs_table(results) if results else None
+results = source.train_all(run)
+runs = source.runs_table(results) if results else None
 if not results:
     print(f"no source tree under {run.data_root} (source/train): PRE-1000C is torchvision's ImageNet AlexNet; its "
           "published accuracy follows. PRE-1000R / 1512 need source networks you train on your own ImageNet subsets.")
-    display(source_networks.torchvision_reference().round(1))
+    display(source.torchvision_reference().round(1))
 
 # %% [markdown]
 # ## Our source networks
@@ -68,7 +68,7 @@ runs.round(2) if runs is not None else None
 # Per variant, mean ± standard deviation over the seeds:
 
 # %%
-source_networks.summary_table(runs) if runs is not None else None
+source.summary_table(runs) if runs is not None else None
 
 # %% [markdown]
 # ## Training curves
@@ -77,14 +77,14 @@ source_networks.summary_table(runs) if runs is not None else None
 
 # %%
 if results:
-    source_networks.curves_figure(results);
+    source.curves_figure(results);
 
 # %% [markdown]
 # ## Ours vs the paper
 
 # %%
 # NBVAL_CHECK_OUTPUT
-source_networks.paper_vs_ours(runs) if runs is not None else None
+source.paper_vs_ours(runs) if runs is not None else None
 
 # %% [markdown]
 # ## Verdict

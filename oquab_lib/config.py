@@ -33,24 +33,26 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             difficult_min_size=0.08, difficult_max_hidden=0.7, sibling_spread=None, instance_jitter=None, clutter=None,
             jpeg_quality=90, supersample=1,
         ),
-        # source-network pretraining (oquab_lib/pretrain.py, SourceConfig): plumbing only
+        # source-network pretraining (oquab_lib/source/pretrain.py, SourceConfig): plumbing only
         "source": dict(
             arch="smoke", epochs=2, batch_size=32, lr=0.02, momentum=0.9, weight_decay=5e-4, schedule="step",
             lr_milestones=(), lr_gamma=0.1, dropout=0.0, init="he", wide_fc_mult=1.5, per_class_cap={}, resize=36,
             fast_lrn=True, decoded_cache=True, amp=True, channels_last=True, num_workers=0, threads=0,
         ),
         "cvpr14": dict(
-            # Tables 1-2 and figures (oquab_lib/cvpr14.py, features.py): 2 scales, a coarse grid, a 32-wide head
+            # Tables 1-2 and figures (oquab_lib/cvpr14/tables.py, features.py): 2 scales, a coarse grid, a 32-wide head
             scales=(1, 2), overlap_measure="side", max_images=(40, 20, 40), head_hidden=(32,), batch_size=64,
             max_epochs=3, scratch_max_epochs=2, scratch_batch_size=32, num_seeds=2, threads=0,
             ablation_hidden=((), (32,), (32, 32)), ablation_background=(0.05, 0.2),
-            # Table 3, actions (oquab_lib/cvpr14_actions.py; every key is documented in ActionsConfig there)
-            actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1512",
-            actions_source_weights="pretrain", actions_seeds=(0, 1), actions_train_split="trainval",
-            actions_test_split="test", actions_hidden=(32,), actions_scratch_init="he", actions_other_class=False,
-            actions_epochs=3, actions_batch_size=32, actions_lr=0.01, actions_momentum=0.9, actions_weight_decay=5e-4,
-            actions_jitter_grid=2, actions_cache_features=True, actions_heatmap_method="PRE-1512U",
-            actions_heatmap_images=2, actions_threads=1,
+        ),
+        "actions": dict(
+            # Table 3, actions (oquab_lib/cvpr14/actions/tables.py; every key is documented in ActionsConfig there)
+            methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), source_variant="1512",
+            source_weights="pretrain", seeds=(0, 1), train_split="trainval",
+            test_split="test", hidden=(32,), scratch_init="he", other_class=False,
+            epochs=3, batch_size=32, lr=0.01, momentum=0.9, weight_decay=5e-4,
+            jitter_grid=2, cache_features=True, heatmap_method="PRE-1512U",
+            heatmap_images=2, threads=1,
         ),
         # CVPR'15 (oquab_lib/cvpr15*.py): plumbing only; base size 500 x 32/224 for the 32-px smoke net
         "cvpr15": dict(
@@ -72,7 +74,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             difficult_min_size=0.08, difficult_max_hidden=0.7, sibling_spread=None, instance_jitter=None, clutter=None,
             jpeg_quality=90, supersample=1,
         ),
-        # source-network pretraining (oquab_lib/pretrain.py, SourceConfig), sized to the 2-core budget: the 12 source
+        # source-network pretraining (oquab_lib/source/pretrain.py, SourceConfig), sized to the 2-core budget: the 12 source
         # nets (4 variants x 3 seeds) in about 4 minutes together. 3 epochs, /10 for the last; no dropout (it held
         # the loss at log(K) through a whole epoch; 3 epochs are far from overfitting); resize 56 = the world's
         # source_size (no resampling at decode; crops 48 of 56, Krizhevsky's 224 of 256 is about the same ratio)
@@ -82,19 +84,21 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             fast_lrn=True, decoded_cache=True, amp=True, channels_last=True, num_workers=0, threads=2,
         ),
         "cvpr14": dict(
-            # Tables 1-2 and figures (oquab_lib/cvpr14.py, features.py), sized to the 2-core budget: 3 scales on a
+            # Tables 1-2 and figures (oquab_lib/cvpr14/tables.py, features.py), sized to the 2-core budget: 3 scales on a
             # 50 %-of-side grid (~55 patches per 160-px scene instead of ~500), capped image counts; FCa 128 = half
             # the FC7 width of the quick AlexNet, as 2048 = half of 4096 in the paper
             scales=(1, 2, 3), overlap_measure="side", max_images=(0, 150, 300), head_hidden=(128,), batch_size=64,
             max_epochs=30, scratch_max_epochs=15, scratch_batch_size=64, num_seeds=3, threads=2,
             ablation_hidden=((), (128,), (128, 128)), ablation_background=(0.02, 0.05, 0.1, 0.2, 0.5),
-            # Table 3, actions (oquab_lib/cvpr14_actions.py): FCa 128 = FC7 384 / 3, as 2048 = 6144 / 3 in the paper
-            actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1512",
-            actions_source_weights="pretrain", actions_seeds=(0, 1, 2), actions_train_split="trainval",
-            actions_test_split="test", actions_hidden=(128,), actions_scratch_init="he", actions_other_class=False,
-            actions_epochs=30, actions_batch_size=64, actions_lr=0.01, actions_momentum=0.9, actions_weight_decay=5e-4,
-            actions_jitter_grid=3, actions_cache_features=True, actions_heatmap_method="PRE-1512U",
-            actions_heatmap_images=3, actions_threads=1,
+        ),
+        "actions": dict(
+            # Table 3, actions (oquab_lib/cvpr14/actions/tables.py): FCa 128 = FC7 384 / 3, as 2048 = 6144 / 3 in the paper
+            methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), source_variant="1512",
+            source_weights="pretrain", seeds=(0, 1, 2), train_split="trainval",
+            test_split="test", hidden=(128,), scratch_init="he", other_class=False,
+            epochs=30, batch_size=64, lr=0.01, momentum=0.9, weight_decay=5e-4,
+            jitter_grid=3, cache_features=True, heatmap_method="PRE-1512U",
+            heatmap_images=3, threads=1,
         ),
         # CVPR'15 (oquab_lib/cvpr15*.py): base size 107 = 500 x 48/224 keeps the paper's ratio of image to network
         # input (scenes are 160 px); hidden 128 = the CVPR'14 head's FCa (FC7 384 / 3, as 6144 -> 2048 in the paper);
@@ -126,14 +130,16 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             table2_splits=("2012", "train", "holdout:0.2", "val"), head_hidden=(2048,), batch_size=128,
             max_epochs=60, scratch_max_epochs=90, scratch_batch_size=128, feature_dtype="float16",
             weights_path=None, source_entries={}, num_seeds=2, cache_crops=False, threads=0,
+        ),
+        "actions": dict(
             # Table 3, actions: PRE-1000C (torchvision ImageNet AlexNet) stands in for PRE-1512; VOC2012 Action val
             # is the test set (test labels are not public); every crop position as jitter, trunk run on the fly
-            actions_methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), actions_source_variant="1000C",
-            actions_source_weights="torchvision", actions_seeds=(0, 1), actions_train_split="train",
-            actions_test_split="val", actions_hidden=(2048,), actions_scratch_init="he", actions_other_class=False,
-            actions_epochs=60, actions_batch_size=128, actions_lr=0.01, actions_momentum=0.9,
-            actions_weight_decay=5e-4, actions_jitter_grid=33, actions_cache_features=False,
-            actions_heatmap_method="PRE-1512U", actions_heatmap_images=3, actions_threads=0,
+            methods=("NO PRETRAIN", "PRE-1512", "PRE-1512U"), source_variant="1000C",
+            source_weights="torchvision", seeds=(0, 1), train_split="train",
+            test_split="val", hidden=(2048,), scratch_init="he", other_class=False,
+            epochs=60, batch_size=128, lr=0.01, momentum=0.9,
+            weight_decay=5e-4, jitter_grid=33, cache_features=False,
+            heatmap_method="PRE-1512U", heatmap_images=3, threads=0,
         ),
         # CVPR'15: torchvision's ImageNet AlexNet stands in for PRE-1512 (or source_entry=<a PRE-1512 entry folder>);
         # VOC 2012 val is the test set (test labels are not public); COCO 2014 under <data_root>/coco
@@ -216,7 +222,9 @@ def resolve(
         raise ConfigError("profile 'full' needs data_root: the folder holding VOCdevkit/ (and coco/), e.g. -p data_root /data")
     root = Path(data_root) if data_root else default_data_root(profile)
     if profile == "full":
-        from oquab_lib.data.voc import check_vocdevkit  # deferred: config sits below data in the import order
+        from oquab_lib.data.voc import (
+            check_vocdevkit,  # deferred: config sits below data in the import order
+        )
 
         check_vocdevkit(root, years=("2012",))  # one-line ConfigError naming data_root when it is not a VOCdevkit
     if not isinstance(seed, int) or isinstance(seed, bool):

@@ -103,7 +103,9 @@ def overlay(
     bilinearly to the image if needed and scaled to [0, 1] by ``vmin``/``vmax`` (default: its own min and max; a
     constant map shows as the colormap's bottom colour). ``cmap`` is any matplotlib colormap ("jet", "magma", ...).
     """
-    from matplotlib import colormaps  # imported here: figures only, keeps the library import light
+    from matplotlib import (
+        colormaps,  # imported here: figures only, keeps the library import light
+    )
 
     if not 0.0 <= alpha <= 1.0:
         raise ConfigError(f"overlay: alpha must be in [0, 1], got {alpha}")

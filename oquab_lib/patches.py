@@ -152,7 +152,9 @@ def label_patches(
         boxes, box_labels = boxes[~difficult], box_labels[~difficult]
         difficult = difficult[~difficult]
 
-    from torchvision.ops import box_area  # imported here: torchvision's import is slow (see data.images)
+    from torchvision.ops import (
+        box_area,  # imported here: torchvision's import is slow (see data.images)
+    )
 
     labels = torch.full((patches.shape[0],), num_classes, dtype=torch.int64, device=patches.device)
     if boxes.shape[0] == 0:
@@ -219,7 +221,9 @@ def crop_patches(
     average when shrinking a large patch (a 375-px patch -> 224: 2x2 samples). An integer-aligned patch of side
     ``out_size`` is copied exactly. ``device`` (default: that of ``images``) is where the crops are made and returned.
     """
-    from torchvision.ops import roi_align  # imported here: torchvision's import is slow (see data.images)
+    from torchvision.ops import (
+        roi_align,  # imported here: torchvision's import is slow (see data.images)
+    )
 
     device = torch.device(device) if device is not None else images.device
     images = images.unsqueeze(0) if images.ndim == 3 else images

@@ -18,27 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from oquab_lib.cache import config_hash, load_json, save_json
+from oquab_lib.spread import format_mean_std, mean_std
 
 REPRODUCED, TIE, NOT_REPRODUCED = "reproduced", "tie", "not reproduced"
-
-# The papers' tables have 21 columns: notebooks (the only importers of this module) show them whole, not elided.
-pd.set_option("display.max_columns", 40)
-pd.set_option("display.width", 250)
-
-
-def mean_std(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Column-wise mean and sample std (ddof=1) of per-seed rows; the std of a single row is NaN."""
-    return rows.mean(axis=0), rows.std(axis=0, ddof=1)
-
-
-def format_mean_std(mean: float, std: float, digits: int = 1) -> str:
-    """``"78.7 ± 1.2"``, or ``"78.7"`` when the spread is unknown (a single seed)."""
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "–"
-    if std is None or (isinstance(std, float) and math.isnan(std)):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
 
 def paper_vs_ours(
     paper: pd.DataFrame,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pandas as pd
 import torch
 
 from oquab_lib.config import Run, resolve
@@ -31,6 +32,9 @@ def start(
 ) -> Run:
     """Resolve a chapter's parameters and prepare its data; returns the :class:`~oquab_lib.config.Run`."""
     run = resolve(profile, data_root, device, seed, runs_dir, overrides)
+    # The papers' tables have 21 columns: a chapter shows them whole, not elided (set here, not at import time).
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.width", 250)
     threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
     if threads > 0:
         torch.set_num_threads(threads)

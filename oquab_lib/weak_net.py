@@ -19,7 +19,6 @@ from torch.nn import functional as F
 from oquab_lib.errors import ConfigError, DataError
 from oquab_lib.models import AlexNet, AlexNetSpec, get_spec, seeded
 
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Fully-convolutional AlexNet (CVPR'15, and dense CVPR'14 scoring): FC layers as convolutions.
 

@@ -1,4 +1,4 @@
-from oquab_lib import benchmark
+from oquab_lib.tools import benchmark
 
 
 def test_fcn_vs_patches_measures_both_pipelines_on_the_same_images():
@@ -12,7 +12,7 @@ def test_fcn_vs_patches_measures_both_pipelines_on_the_same_images():
 
 
 def test_patch_pipeline_overhead_times_both_paths_on_the_same_patches():
-    from oquab_lib import benchmark_patches
+    from oquab_lib.tools import benchmark_patches
 
     table = benchmark_patches.patch_pipeline_overhead("smoke", num_images=3, nets=4, progress=False)
     assert len(table) == 2 and (table["network_seconds"] > 0).all()

@@ -2,7 +2,7 @@ import math
 
 import pandas as pd
 
-from oquab_lib import build_times
+from oquab_lib.tools import build_times
 
 
 def test_record_replaces_a_chapter_row_and_keeps_the_order(tmp_path):

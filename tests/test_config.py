@@ -7,7 +7,7 @@ from oquab_lib.errors import ConfigError
 def test_every_profile_has_the_same_sections():
     assert set(PROFILES) == set(PROFILE_NAMES)
     sections = {name: set(profile) for name, profile in PROFILES.items()}
-    assert sections["smoke"] == sections["quick"] == sections["full"] == {"world", "source", "cvpr14", "cvpr15"}
+    assert sections["smoke"] == sections["quick"] == sections["full"] == {"world", "source", "cvpr14", "actions", "cvpr15"}
 
 
 def test_resolve_defaults_to_the_generated_world():

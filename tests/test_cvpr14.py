@@ -1,4 +1,4 @@
-"""Tests for the CVPR'14 experiment code of oquab_lib.cvpr14 (aggregation itself: tests/test_cvpr14_aggregate.py)."""
+"""Tests for the CVPR'14 experiment code of oquab_lib.cvpr14.tables (aggregation itself: tests/test_cvpr14_aggregate.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ import pandas as pd
 import pytest
 import torch
 
-from oquab_lib import cvpr14
-from oquab_lib.cvpr14 import (PatchBatches, ap_fractions, run_table, select_k, selection_table, table_data,
-                              targeted_gain, train_transfer)
+from oquab_lib.cvpr14 import tables as cvpr14
+from oquab_lib.cvpr14.config import Cvpr14Config
+from oquab_lib.cvpr14.features import patch_features, patch_inputs, source_network
+from oquab_lib.cvpr14.figures import ablation, head_name
+from oquab_lib.cvpr14.tables import (
+    PatchBatches,
+    ap_fractions,
+    run_table,
+    select_k,
+    selection_table,
+    table_data,
+    targeted_gain,
+    train_transfer,
+)
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.errors import ConfigError
-from oquab_lib.features import Cvpr14Config, patch_features, patch_inputs, source_network
-from oquab_lib.figures_cvpr14 import ablation, head_name
 from oquab_lib.models import TransferHead, TransferNet, normalization, seeded
 from tests.test_features import make_run, make_world
 
@@ -125,7 +134,7 @@ def test_same_seed_same_table_and_seed_changes_it(world, tmp_path):
 
 
 def test_full_profile_skips_missing_sources_and_runs_given_ones_once(world, tmp_path, capsys):
-    from oquab_lib.pretrain import pretrain_source
+    from oquab_lib.source.pretrain import pretrain_source
 
     entry = pretrain_source(make_run(world, tmp_path / "src"), "1512", seed=0, progress=False).entry
     run = make_run(world, tmp_path, profile="full", table2_methods=("PRE-1000R", "PRE-1512"),
@@ -178,7 +187,7 @@ def test_figures_build_from_the_cached_results(world, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from oquab_lib import figures_cvpr14
+    from oquab_lib.cvpr14 import figures as figures_cvpr14
 
     run = make_run(world, tmp_path)
     tiling = figures_cvpr14.tiling_figure(run, max_scales=2)

@@ -1,4 +1,4 @@
-"""Tests for oquab_lib.cvpr14_actions (CVPR'14 Table 3) on the VOC2012 action fixture tree (smoke-size nets)."""
+"""Tests for oquab_lib.cvpr14.actions.tables (CVPR'14 Table 3) on the VOC2012 action fixture tree (smoke-size nets)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from oquab_lib import cache, config
-from oquab_lib import action_samples as S
-from oquab_lib import cvpr14_actions as A
-from oquab_lib import figures_cvpr14_actions as H
+from oquab_lib.cvpr14.actions import figures as H
+from oquab_lib.cvpr14.actions import samples as S
+from oquab_lib.cvpr14.actions import tables as A
+from oquab_lib.cvpr14.actions.config import ActionsConfig
+from oquab_lib.cvpr14.actions.config import config as actions_config
 from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import build_alexnet
@@ -45,8 +47,8 @@ def sources():
 def _run(root, runs_dir, **overrides):
     # The fixture has no action test split: train on "train", test on "train" too (every person is then in the test
     # store, including the multi-action one that training skips).
-    base = {"cvpr14.actions_train_split": "train", "cvpr14.actions_test_split": "train"}
-    base.update({f"cvpr14.actions_{k}": v for k, v in overrides.items()})
+    base = {"actions.train_split": "train", "actions.test_split": "train"}
+    base.update({f"actions.{k}": v for k, v in overrides.items()})
     return config.resolve("smoke", data_root=root, device="cpu", runs_dir=runs_dir, overrides=base)
 
 
@@ -113,7 +115,7 @@ def test_views_cover_the_grid_and_flip():
 # -------------------------------------------------------------------------------------------------------- models
 def _train(root, tmp_path, method, source, **cfg_changes):
     run = _run(root, tmp_path)
-    cfg = dataclasses.replace(A.ActionsConfig.from_run(run), **cfg_changes)
+    cfg = dataclasses.replace(actions_config(run), **cfg_changes)
     store = S.cached_person_patches(root, tmp_path, "train", SMOKE_SIZE, progress=False)
     net, history, _ = A.train_action_net(cfg, method, source, 0, store, "cpu", tmp_path / method, progress=False)
     return net, history
@@ -194,17 +196,16 @@ def test_config_keys_of_every_profile_and_unknown_key(root):
     for profile in config.PROFILE_NAMES:
         data_root = root if profile == "full" else None  # full checks that data_root is a VOCdevkit
         run = config.resolve(profile, data_root=data_root, device="cpu")
-        cfg = A.ActionsConfig.from_run(run)
+        cfg = actions_config(run)
         assert cfg.methods == A.METHODS and len(cfg.seeds) >= 2
-        # every parameter is listed, so that a notebook can override it ("cvpr14.actions_<name>")
-        listed = {k for k in run.section("cvpr14") if k.startswith("actions_")}
-        assert listed == {f"actions_{f.name}" for f in dataclasses.fields(A.ActionsConfig)}
+        # every parameter is listed, so that a notebook can override it ("actions.<name>")
+        assert set(run.section("actions")) == {f.name for f in dataclasses.fields(ActionsConfig)}
     run = config.resolve("smoke", device="cpu")
-    bad = dataclasses.replace(run, sections={**run.sections, "cvpr14": {"actions_epoch": 3}})
-    with pytest.raises(ConfigError, match="cvpr14.actions_epoch: unknown parameter"):
-        A.ActionsConfig.from_run(bad)
-    with pytest.raises(ConfigError, match="actions_methods"):
-        A.ActionsConfig(methods=("PRE-1000C",))
+    bad = dataclasses.replace(run, sections={**run.sections, "actions": {"epoch": 3}})
+    with pytest.raises(ConfigError, match="actions.epoch: unknown parameter"):
+        actions_config(bad)
+    with pytest.raises(ConfigError, match="actions.methods"):
+        ActionsConfig(methods=("PRE-1000C",))
 
 
 def test_unavailable_torchvision_weights_skip_the_pretrained_rows(root, tmp_path, monkeypatch, capsys):

@@ -1,9 +1,9 @@
-"""Tests for the image-level score aggregation of oquab_lib.cvpr14."""
+"""Tests for the image-level score aggregation of oquab_lib.cvpr14.tables."""
 
 import pytest
 import torch
 
-from oquab_lib.cvpr14 import aggregate_scores, aggregate_scores_batched
+from oquab_lib.cvpr14.tables import aggregate_scores, aggregate_scores_batched
 from oquab_lib.errors import ConfigError
 
 PROBS = torch.tensor([[0.5, 0.2, 0.3],

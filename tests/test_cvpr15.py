@@ -10,17 +10,41 @@ import pandas as pd
 import pytest
 import torch
 
-from oquab_lib import cache, cvpr15, cvpr15_data, cvpr15_eval, cvpr15_results
+from oquab_lib import cache
 from oquab_lib.config import Run, profile_sections
-from oquab_lib.cvpr15 import (
-    Cvpr15Config, build_weak_net, init_from_patch_head, init_prior_bias, snapshot_steps, train_weak,
+from oquab_lib.cvpr15 import data as cvpr15_data
+from oquab_lib.cvpr15 import results as cvpr15_results
+from oquab_lib.cvpr15 import tables as cvpr15_eval
+from oquab_lib.cvpr15 import train as cvpr15
+from oquab_lib.cvpr15.config import PAPER_TEST_SCALES, Cvpr15Config
+from oquab_lib.cvpr15.data import (
+    WeakBatches,
+    load_image_set,
+    scaled_shape,
+    train_val_split,
 )
-from oquab_lib.cvpr15_results import cached_predictions
-from oquab_lib.cvpr15_predict import predict
-from oquab_lib.cvpr15_data import WeakBatches, load_image_set, scaled_shape, train_val_split
-from oquab_lib.cvpr15_eval import (
-    LOCATION_METHODS, METHODS, ablation_claims, ablation_summary, ablation_variants, coco_classification_table,
-    frame_factors, headline_table, location_aps, location_table, per_method, voc_classification_table,
+from oquab_lib.cvpr15.predict import predict
+from oquab_lib.cvpr15.results import cached_predictions
+from oquab_lib.cvpr15.tables import (
+    LOCATION_METHODS,
+    METHODS,
+    ablation_claims,
+    ablation_summary,
+    ablation_variants,
+    coco_classification_table,
+    frame_factors,
+    headline_table,
+    location_aps,
+    location_table,
+    per_method,
+    voc_classification_table,
+)
+from oquab_lib.cvpr15.train import (
+    build_weak_net,
+    init_from_patch_head,
+    init_prior_bias,
+    snapshot_steps,
+    train_weak,
 )
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.errors import ConfigError
@@ -303,7 +327,7 @@ def test_location_and_coco_tables(world):
 def test_ablations_put_the_paper_setting_first_and_pair_it_with_each_alternative():
     variants = ablation_variants(Cvpr15Config())
     assert [v[0] for v in variants].count("pooling") == 3
-    assert variants[0][3] == cvpr15.PAPER_TEST_SCALES and variants[1][3] == (1.0,)
+    assert variants[0][3] == PAPER_TEST_SCALES and variants[1][3] == (1.0,)
     assert variants[3][2].train_scales == (1.0, 1.0) and variants[5][2].pooling == "avg"
     table = pd.DataFrame([{"ablation": a, "setting": s, "seed": seed, "classification mAP": m + seed,
                            "location mAP": 2 * m} for a, s, m in (("pool", "max", 50), ("pool", "avg", 40),

@@ -9,12 +9,13 @@ import math
 import pytest
 import torch
 
-from oquab_lib import benchmark_patches, cvpr15
 from oquab_lib.config import Run, profile_sections
-from oquab_lib.cvpr15_data import load_image_set
-from oquab_lib.cvpr15_predict import predict
+from oquab_lib.cvpr15 import train as cvpr15
+from oquab_lib.cvpr15.data import load_image_set
+from oquab_lib.cvpr15.predict import predict
 from oquab_lib.models import build_alexnet, normalization
 from oquab_lib.patches import crop_patches, tile_patches
+from oquab_lib.tools import benchmark_patches
 from oquab_lib.train import CHECKPOINT_NAME, fit
 from tests.test_cvpr15 import _one_thread, world  # noqa: F401 (fixtures)
 

@@ -1,4 +1,4 @@
-"""Tests for oquab_lib.features: patch sets, the decoded-image store, crops, the band LRN and cached FC7 features."""
+"""Tests for oquab_lib.cvpr14.features: patch sets, the decoded-image store, crops, the band LRN and cached FC7 features."""
 
 from __future__ import annotations
 
@@ -12,13 +12,21 @@ from PIL import Image
 from torch import nn
 
 from oquab_lib.config import resolve
+from oquab_lib.cvpr14.config import Cvpr14Config
+from oquab_lib.cvpr14.features import (
+    SourceUnavailable,
+    build_patch_set,
+    crop_rows,
+    image_store,
+    patch_crops,
+    patch_features,
+    patch_inputs,
+    source_network,
+)
+from oquab_lib.data.splits import resolve_splits
 from oquab_lib.data.voc import VOCBoxes
 from oquab_lib.errors import ConfigError
-from oquab_lib.data.splits import resolve_splits
-from oquab_lib.features import (Cvpr14Config, SourceUnavailable, build_patch_set, crop_rows, image_store, patch_crops,
-                                patch_features, patch_inputs, source_network)
-from oquab_lib.models import BandLRN, use_band_lrn
-from oquab_lib.models import build_alexnet, normalization
+from oquab_lib.models import BandLRN, build_alexnet, normalization, use_band_lrn
 from oquab_lib.patches import crop_patches, label_patches, tile_patches
 from tests.fixtures import write_vocdevkit
 
@@ -90,9 +98,11 @@ def world(tmp_path_factory):
     return make_world(tmp_path_factory.mktemp("world"))
 
 
-def test_config_ignores_action_keys_and_names_unknown_ones():
-    cfg = Cvpr14Config.from_section({"scales": [1, 2], "actions_epochs": 3})
+def test_config_names_unknown_keys():
+    cfg = Cvpr14Config.from_section({"scales": [1, 2]})
     assert cfg.scales == (1, 2)
+    with pytest.raises(ConfigError, match=r"cvpr14\.actions_epochs: unknown parameter"):  # actions have their section
+        Cvpr14Config.from_section({"actions_epochs": 3})
     with pytest.raises(ConfigError, match=r"cvpr14\.scale: unknown parameter"):
         Cvpr14Config.from_section({"scale": 2})
     with pytest.raises(ConfigError, match="k_values"):

@@ -6,9 +6,10 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from oquab_lib import figures_cvpr15
-from oquab_lib.cvpr15 import Cvpr15Config, build_weak_net
-from oquab_lib.cvpr15_data import load_image_set
+from oquab_lib.cvpr15 import figures as figures_cvpr15
+from oquab_lib.cvpr15.config import Cvpr15Config
+from oquab_lib.cvpr15.data import load_image_set
+from oquab_lib.cvpr15.train import build_weak_net
 from oquab_lib.models import build_alexnet
 from tests.test_cvpr15 import _one_thread, _run, world  # noqa: F401 (fixtures)
 

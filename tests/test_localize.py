@@ -8,8 +8,15 @@ import torchvision
 from torch import nn
 
 from oquab_lib.errors import ConfigError, DataError
-from oquab_lib.localize import (centre_points, grid_geometry, heatmap_argmax_points, location_ap, random_points,
-                                score_map_argmax_to_image, sequential_geometry)
+from oquab_lib.localize import (
+    centre_points,
+    grid_geometry,
+    heatmap_argmax_points,
+    location_ap,
+    random_points,
+    score_map_argmax_to_image,
+    sequential_geometry,
+)
 from oquab_lib.metrics import voc_ap
 
 # torchvision AlexNet features as (kernel, stride, padding), worked by hand (offset = centre of output cell 0):

@@ -8,8 +8,15 @@ import pytest
 import torch
 
 from oquab_lib.errors import ConfigError, DataError
-from oquab_lib.metrics import (ap_table, format_mean_std, mean_std_table, per_class_ap, ranked_ap, topk_accuracy,
-                               voc_ap)
+from oquab_lib.metrics import (
+    ap_table,
+    format_mean_std,
+    mean_std_table,
+    per_class_ap,
+    ranked_ap,
+    topk_accuracy,
+    voc_ap,
+)
 
 # Hand-worked example used by several tests (already in descending score order).
 # rank:      1    2    3    4    5

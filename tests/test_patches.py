@@ -8,8 +8,15 @@ import torch
 from PIL import Image
 
 from oquab_lib.errors import ConfigError
-from oquab_lib.patches import (PAPER_SCALES, crop_patches, iterate_patch_batches, label_patches, mirror_pad_square,
-                               resample_background, tile_patches)
+from oquab_lib.patches import (
+    PAPER_SCALES,
+    crop_patches,
+    iterate_patch_batches,
+    label_patches,
+    mirror_pad_square,
+    resample_background,
+    tile_patches,
+)
 
 
 # ----------------------------------------------------------------------------------------------------------- tiling

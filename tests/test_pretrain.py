@@ -1,4 +1,4 @@
-"""Tests for oquab_lib.pretrain on a tiny hand-made source tree (no generated world needed)."""
+"""Tests for oquab_lib.source.pretrain on a tiny hand-made source tree (no generated world needed)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from oquab_lib import pretrain, source_data
+from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.errors import ConfigError, DataError
-from oquab_lib.pretrain import SourceConfig, load_source_network, pretrain_source
-from oquab_lib.source_data import DecodedBatches, variant_samples, world_fingerprint
+from oquab_lib.source import data as source_data
+from oquab_lib.source import pretrain
+from oquab_lib.source.config import SourceConfig
+from oquab_lib.source.data import DecodedBatches, variant_samples
+from oquab_lib.source.pretrain import load_source_network, pretrain_source
 
 LEAVES = [f"n{i:03d}" for i in range(6)]
 SUBSETS = {"1000C": LEAVES[:3], "1000R": LEAVES[2:5], "1512": LEAVES[:4], "1512D": LEAVES[:3] + LEAVES[5:],

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from oquab_lib import runner
 from oquab_lib.errors import ConfigError
+from oquab_lib.tools import runner
 
 NOTEBOOK = '''# %% [markdown]
 # A tiny chapter.
@@ -68,7 +68,7 @@ def test_figures_reach_the_executed_notebook_even_under_an_agg_environment(tmp_p
 
 
 def test_a_book_build_records_each_chapter_time_and_shows_them_to_later_chapters(tmp_path, monkeypatch):
-    from oquab_lib import build_times
+    from oquab_lib.tools import build_times
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(build_times.ENV_VAR, "restored after the test")
@@ -76,7 +76,7 @@ def test_a_book_build_records_each_chapter_time_and_shows_them_to_later_chapters
     (tmp_path / "notebooks" / "cvpr14_a.py").write_text(
         '# %% tags=["parameters"]\nseed = 0\n\n# %%\nimport os\nos.makedirs("runs/entry-1234", exist_ok=True)\n')
     (tmp_path / "notebooks" / "cvpr14_b.py").write_text(
-        '# %% tags=["parameters"]\nseed = 0\n\n# %%\nfrom oquab_lib import build_times\n'
+        '# %% tags=["parameters"]\nseed = 0\n\n# %%\nfrom oquab_lib.tools import build_times\n'
         'print("rows so far:", list(build_times.load()["chapter"]))\n')
     (tmp_path / "_toc.yml").write_text(
         "root: intro\nparts:\n  - chapters:\n      - file: book/executed/cvpr14_a\n      - file: book/executed/cvpr14_b\n")

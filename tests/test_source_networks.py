@@ -1,4 +1,4 @@
-"""Tests for oquab_lib.source_networks on the tiny hand-made source tree of test_pretrain."""
+"""Tests for oquab_lib.source.networks on the tiny hand-made source tree of test_pretrain."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from oquab_lib import source_networks
+from oquab_lib.source import networks as source_networks
 from tests.test_pretrain import _tree
 
 matplotlib.use("Agg")
@@ -39,7 +39,7 @@ def trained(tmp_path_factory):
 
 def test_every_variant_is_trained_with_every_source_seed(trained):
     run, results = trained
-    assert source_networks.source_seeds(run) == [3, 4]
+    assert source_networks.seeds(run) == [3, 4]
     assert [(r.variant, r.seed) for r in results] == [("1000C", 3), ("1000C", 4), ("1512", 3), ("1512", 4)]
 
 

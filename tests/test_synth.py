@@ -11,9 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from oquab_lib.data.classes import COCO_CLASSES, TARGETED_BY_1512, VOC_ACTIONS, VOC_CLASSES
-from oquab_lib.data.synth import (WorldConfig, class_coverage, ensure_world, sample_grid, source_statistics,
-                                  world_statistics)
+from oquab_lib.data.classes import (
+    COCO_CLASSES,
+    TARGETED_BY_1512,
+    VOC_ACTIONS,
+    VOC_CLASSES,
+)
+from oquab_lib.data.synth import (
+    WorldConfig,
+    class_coverage,
+    ensure_world,
+    sample_grid,
+    source_statistics,
+    world_statistics,
+)
 from oquab_lib.errors import ConfigError
 
 

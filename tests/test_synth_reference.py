@@ -12,8 +12,13 @@ import pandas as pd
 import pytest
 
 from oquab_lib.data.classes import VOC_CLASSES
-from oquab_lib.data.synth import ensure_world, object_table, source_statistics
-from oquab_lib.data.synth import figures, reference
+from oquab_lib.data.synth import (
+    ensure_world,
+    figures,
+    object_table,
+    reference,
+    source_statistics,
+)
 from oquab_lib.errors import DataError
 
 

@@ -13,12 +13,29 @@ from torchvision.transforms import v2
 
 from oquab_lib.data.classes import VOC_ACTIONS, VOC_CLASSES
 from oquab_lib.data.images import load_rgb, load_rgb_tensor
-from oquab_lib.data.voc import (VOCBoxes, VOCClassification, check_vocdevkit, parse_annotation, read_class_labels,
-                                read_split_ids)
-from oquab_lib.data.voc_actions import VOCActions, read_action_labels, read_action_split_ids
+from oquab_lib.data.voc import (
+    VOCBoxes,
+    VOCClassification,
+    check_vocdevkit,
+    parse_annotation,
+    read_class_labels,
+    read_split_ids,
+)
+from oquab_lib.data.voc_actions import (
+    VOCActions,
+    read_action_labels,
+    read_action_split_ids,
+)
 from oquab_lib.errors import ConfigError, DataError
-from tests.fixtures import (ACTION_RECORDS, VOC2007_RECORDS, VOC2012_RECORDS, voc_image_label, write_jpeg,
-                            write_voc_actions, write_vocdevkit)
+from tests.fixtures import (
+    ACTION_RECORDS,
+    VOC2007_RECORDS,
+    VOC2012_RECORDS,
+    voc_image_label,
+    write_jpeg,
+    write_voc_actions,
+    write_vocdevkit,
+)
 
 
 @pytest.fixture

@@ -120,7 +120,9 @@ class COCOImages(Dataset):
 
     def target(self, index: int) -> dict[str, Any]:
         """The item's target without decoding the image."""
-        from torchvision.ops import box_convert  # imported here: torchvision's import is slow (see data.images)
+        from torchvision.ops import (
+            box_convert,  # imported here: torchvision's import is slow (see data.images)
+        )
 
         image_id = self.image_ids[index]
         anns = self.coco.imgToAnns[image_id]

@@ -338,7 +338,9 @@ class VOCBoxes(Dataset):
         }
 
     def __getitem__(self, index: int) -> tuple[Any, dict[str, Any]]:
-        from torchvision import tv_tensors  # imported here: torchvision's import is slow (see data.images)
+        from torchvision import (
+            tv_tensors,  # imported here: torchvision's import is slow (see data.images)
+        )
 
         image = load_rgb(self.image_path(index))
         target = self.target(index)

@@ -21,7 +21,13 @@ from torch.utils.data import Dataset
 
 from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.data.images import load_rgb
-from oquab_lib.data.voc import parse_annotation, read_label_table, read_rows, voc_box_to_xyxy, voc_year_dir
+from oquab_lib.data.voc import (
+    parse_annotation,
+    read_label_table,
+    read_rows,
+    voc_box_to_xyxy,
+    voc_year_dir,
+)
 from oquab_lib.errors import DataError
 
 __all__ = ["read_action_split_ids", "read_action_labels", "VOCActions"]

@@ -82,7 +82,12 @@ Public API: :func:`ensure_world`, :class:`WorldConfig`, :func:`world_statistics`
 """
 
 from oquab_lib.data.synth.generate import ensure_world
-from oquab_lib.data.synth.stats import class_coverage, object_table, source_statistics, world_statistics
+from oquab_lib.data.synth.stats import (
+    class_coverage,
+    object_table,
+    source_statistics,
+    world_statistics,
+)
 from oquab_lib.data.synth.world_config import WorldConfig
 
 __all__ = ["ensure_world", "WorldConfig", "world_statistics", "source_statistics", "object_table", "class_coverage",

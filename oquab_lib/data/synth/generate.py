@@ -22,8 +22,13 @@ from tqdm.auto import tqdm
 from oquab_lib.data.synth import render_jobs
 from oquab_lib.data.synth.actions import persons_in_image
 from oquab_lib.data.synth.render_jobs import item_rng
-from oquab_lib.data.synth.taxonomy import (Taxonomy, bindings_document, build_taxonomy, source_leaves,
-                                           subsets_document)
+from oquab_lib.data.synth.taxonomy import (
+    Taxonomy,
+    bindings_document,
+    build_taxonomy,
+    source_leaves,
+    subsets_document,
+)
 from oquab_lib.data.synth.world_config import FORMAT_VERSION, WorldConfig
 from oquab_lib.data.synth.writers import write_annotations
 from oquab_lib.errors import ConfigError

@@ -10,7 +10,15 @@ import math
 
 import numpy as np
 
-from oquab_lib.data.synth.geometry import ACCENT, DARK, PRIMARY, SECONDARY, SHADE, Shape, ellipse_points
+from oquab_lib.data.synth.geometry import (
+    ACCENT,
+    DARK,
+    PRIMARY,
+    SECONDARY,
+    SHADE,
+    Shape,
+    ellipse_points,
+)
 from oquab_lib.data.synth.plan_registry import Params, kind_of, register
 
 NEG = -9.0

@@ -22,7 +22,14 @@ from oquab_lib.data.synth.backgrounds import context_background
 from oquab_lib.data.synth.geometry import anchor_points, shape_bounds
 from oquab_lib.data.synth.scene_templates import RIDEABLE, TABLE_ITEMS, TEMPLATES
 from oquab_lib.data.synth.source import UPRIGHT_PLANS
-from oquab_lib.data.synth.species import Instance, draw_instance, fit_linear, photometric, random_pose, sample_instance
+from oquab_lib.data.synth.species import (
+    Instance,
+    draw_instance,
+    fit_linear,
+    photometric,
+    random_pose,
+    sample_instance,
+)
 from oquab_lib.data.synth.taxonomy import Taxonomy
 
 ASPECTS = ((4, 3, 0.6), (3, 2, 0.2), (3, 4, 0.2))  # (w, h, probability): VOC's 500x375, 500x333, 375x500

@@ -7,7 +7,13 @@ from PIL import Image
 
 from oquab_lib.data.synth.backgrounds import source_backdrop
 from oquab_lib.data.synth.geometry import pose_matrix, shape_bounds
-from oquab_lib.data.synth.species import Leaf, draw_instance, photometric, random_pose, sample_instance
+from oquab_lib.data.synth.species import (
+    Leaf,
+    draw_instance,
+    photometric,
+    random_pose,
+    sample_instance,
+)
 
 UPRIGHT_PLANS = frozenset({"quadruped", "person", "wheeled", "twowheeler", "seat", "boxfurn", "container", "device",
                            "plant", "pole", "bag", "boat"})

@@ -23,7 +23,13 @@ from oquab_lib.data.synth import plans_small as _small  # noqa: F401
 from oquab_lib.data.synth import plans_things as _things  # noqa: F401
 from oquab_lib.data.synth import plans_vehicles as _vehicles  # noqa: F401
 from oquab_lib.data.synth.genera import Genus
-from oquab_lib.data.synth.geometry import Shape, apply_texture, draw_shape, pose_matrix, shape_bounds
+from oquab_lib.data.synth.geometry import (
+    Shape,
+    apply_texture,
+    draw_shape,
+    pose_matrix,
+    shape_bounds,
+)
 from oquab_lib.data.synth.plan_registry import PLAN_PARAMS, PLANS, Params
 
 # plans whose genus ``size`` is a length (they lie or fly); the others' is a standing height

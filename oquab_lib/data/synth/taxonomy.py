@@ -14,7 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from oquab_lib.data.classes import COCO_CLASSES, VOC_CLASSES
-from oquab_lib.data.synth.genera import GENERA, GENUS_BY_KEY, TARGETED_SUPERCLASSES, Genus
+from oquab_lib.data.synth.genera import (
+    GENERA,
+    GENUS_BY_KEY,
+    TARGETED_SUPERCLASSES,
+    Genus,
+)
 from oquab_lib.data.synth.species import Leaf, make_leaf
 from oquab_lib.data.synth.world_config import WorldConfig
 

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from oquab_lib.data.synth.coco import instances_document
 from oquab_lib.data.synth.taxonomy import COCO_BINDING, VOC_BINDING
-from oquab_lib.data.synth.voc_writer import (annotation_xml, write_action_image_sets, write_main_image_sets)
+from oquab_lib.data.synth.voc_writer import (
+    annotation_xml,
+    write_action_image_sets,
+    write_main_image_sets,
+)
 
 VOC_NAME = {concept: name for name, concept in VOC_BINDING.items()}
 COCO_NAME = {concept: name for name, concept in COCO_BINDING.items()}

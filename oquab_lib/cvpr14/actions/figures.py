@@ -3,7 +3,7 @@
 The whole image is tiled with :func:`oquab_lib.patches.tile_patches` (the paper's scales); each tile is seen as a test
 person is (its central window, resized to the network input), and each pixel gets the mean posterior of the tiles
 covering it (:func:`oquab_lib.heatmaps.patch_heatmap`). The models are the cached ones of
-:func:`oquab_lib.cvpr14_actions.table3`.
+:func:`oquab_lib.cvpr14.actions.tables.table3`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from oquab_lib import cache
-from oquab_lib.cvpr14 import aggregate_scores
-from oquab_lib.cvpr14_actions import (
-    ActionsConfig,
+from oquab_lib.cvpr14.actions.config import config
+from oquab_lib.cvpr14.actions.tables import (
     PersonPatches,
     action_model_entry,
     autocast,
@@ -27,6 +26,7 @@ from oquab_lib.cvpr14_actions import (
     patch_side,
     prepare,
 )
+from oquab_lib.cvpr14.tables import aggregate_scores
 from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.voc import voc_year_dir
@@ -53,7 +53,7 @@ def image_heatmaps(net: TransferNet, image: Tensor, device: str | torch.device, 
     """Whole-image heat maps, no person box: ``image`` float [3, H, W] -> (heat [10, H, W], image scores [10]).
 
     Tiles of :func:`tile_patches` (the paper's scales); each tile is seen as a test person is (its central
-    input/R window, resized to the input size); image score = :func:`oquab_lib.cvpr14.aggregate_scores` (k = 5).
+    input/R window, resized to the input size); image score = :func:`oquab_lib.cvpr14.tables.aggregate_scores` (k = 5).
     """
     device, net = torch.device(device), net.eval()
     height, width = image.shape[-2:]
@@ -77,7 +77,7 @@ def action_heatmaps(run: Any, method: str | None = None, seed: int | None = None
     Returns one dict per image: ``image_id``, ``image`` float [3, H, W], ``boxes`` [P, 4] and ``actions`` (ground
     truth of its test persons, shown for reference only), ``heat`` [10, H, W], ``scores`` [10].
     """
-    cfg = ActionsConfig.from_run(run)
+    cfg = config(run)
     method, seed = method or cfg.heatmap_method, cfg.seeds[0] if seed is None else seed
     cfg = dataclasses.replace(cfg, seeds=(seed,))
     nets, train, test = prepare(run, cfg, sources, progress)

@@ -12,20 +12,17 @@ best epoch's weights are the result (model selection never sees a test image). A
 
 - ``weak`` (row F of the table): the adaptation layers start at random;
 - ``strong_weak`` (row E): the adaptation layers start from a box-supervised CVPR'14 patch head (see
-  :mod:`oquab_lib.cvpr15_strong`), then the same weak training;
+  :mod:`oquab_lib.cvpr15.strong`), then the same weak training;
 - ``full_images`` (row D): the same network on whole images squashed to the input size (the conv net then yields a
   1x1 map: it is the FC network on the whole image, no search over positions or scales).
 
-Testing: :func:`oquab_lib.cvpr15_predict.predict` (multi-scale scores and arg-max points), cached per trained model
-and split by :func:`oquab_lib.cvpr15_results.cached_predictions`.
+Testing: :func:`oquab_lib.cvpr15.predict.predict` (multi-scale scores and arg-max points), cached per trained model
+and split by :func:`oquab_lib.cvpr15.results.cached_predictions`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,129 +32,20 @@ import torch
 from torch import Tensor, nn
 
 from oquab_lib import cache
-from oquab_lib.cvpr15_data import ImageSet, WeakBatches, load_image_set, train_val_split
-from oquab_lib.cvpr15_predict import mean_ap, predict
+from oquab_lib.cvpr15.config import (
+    KINDS,
+    PAPER_SNAPSHOT_ITERATIONS,
+    PAPER_TOTAL_ITERATIONS,
+    Cvpr15Config,
+    config_of,
+)
+from oquab_lib.cvpr15.data import ImageSet, WeakBatches, train_val_split
+from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
+from oquab_lib.cvpr15.predict import mean_ap, predict
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import AlexNet, normalization, use_band_lrn
 from oquab_lib.train import CHECKPOINT_NAME, fit
-from oquab_lib.weak_net import POOLINGS, WeakNet, weak_loss
-
-KINDS = ("weak", "strong_weak", "full_images")
-PAPER_TEST_SCALES = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8)
-# The training-map figure of the paper shows iterations 210, 510 and 4200; we read its total as 20 epochs of the
-# 5717 VOC 2012 train images, one image per iteration (an assumption), and snapshot at the same fractions.
-PAPER_SNAPSHOT_ITERATIONS = (210, 510, 4200)
-PAPER_TOTAL_ITERATIONS = 20 * 5717
-# Fields that change how fast a run goes, not what it computes: left out of cache keys.
-RUNTIME_ONLY_FIELDS = ("threads", "workers", "num_workers", "eval_batch_size", "preload_limit", "seeds", "cache_c5")
-
-
-@dataclass
-class Cvpr15Config:
-    """The ``cvpr15`` section of a profile (see ``oquab_lib/config.py``)."""
-
-    source_variant: str = "1512"  # synthetic profiles: the PRE-1512 analog; full: torchvision's ImageNet AlexNet
-    weights_path: str | None = None  # full profile: torchvision AlexNet weights file (None: torch hub cache)
-    source_entry: str | None = None  # a finished source-network folder (meta.json + weights.pt) to use instead
-    hidden: int = 2048  # width of the first adaptation layer (paper: 2048)
-    dropout: float = 0.5
-    pooling: str = "max"  # global pooling of the score maps: max (paper), avg, lse
-    lse_r: float = 5.0
-    finetune: bool = False  # also train C1..FC7 (the paper's code trains the adaptation layers)
-    image_size: int = 500  # largest side of every image before the training jitter / test scales
-    train_scales: tuple[float, float] = (0.7, 1.4)
-    test_scales: tuple[float, ...] = PAPER_TEST_SCALES
-    val_scales: tuple[float, ...] = (1.0,)  # model selection on the held-out tail
-    epochs: int = 20
-    batch_size: int = 1  # > 1: images of one base size share a batch and its rescaling factor
-    lr: float = 1e-3
-    weight_decay: float = 5e-4
-    prior_bias: bool = False  # rows D, F: class biases start at the training log-odds (short runs; not in the paper)
-    val_fraction: float = 0.1
-    seeds: tuple[int, ...] = (0, 1)  # offsets added to run.seed: source-network seed = adaptation seed
-    voc_year: str = "2012"
-    train_split: str = "train"
-    test_split: str = "val"  # classification table (real VOC 2012: test labels are not public)
-    location_split: str = "val"
-    coco_train_split: str = "train2014"
-    coco_test_split: str = "val2014"
-    coco_epochs: int = 20
-    tolerance: float = 18.0  # location prediction, pixels at VOC resolution
-    location_frame: int | None = None  # None: tolerance in original pixels; N: images rescaled to largest side N
-    strong_head: str = "cvpr14"  # row E's box-trained head: "cvpr14" (Table 2's, when available) or "dense" (ours)
-    strong_scales: tuple[float, ...] = (0.7, 1.0, 1.4)  # our dense-window head (cvpr15_strong): the windows' scales
-    strong_epochs: int = 10
-    max_images: int | None = None  # cap on every split (smoke tests)
-    amp: bool = True
-    channels_last: bool = True
-    threads: int = 1  # torch threads for CPU compute (0: leave as is); one per process is best on a busy machine
-    workers: int = 1  # CPU: processes that compute the seeds of a table in parallel (cvpr15_eval.per_seed)
-    num_workers: int = 0  # decoding threads when images are not preloaded
-    eval_batch_size: int = 32
-    preload_limit: int = 20000  # splits up to this many images are decoded into memory; larger: decoded on access
-    cache_c5: bool = True  # keep the test splits' C5 maps on disk, shared by the models of one source (c5_store)
-
-    def __post_init__(self) -> None:
-        for name in ("train_scales", "test_scales", "val_scales", "seeds", "strong_scales"):
-            setattr(self, name, tuple(float(v) if "scales" in name else int(v) for v in getattr(self, name)))
-        if self.strong_head not in ("cvpr14", "dense"):
-            raise ConfigError(f"cvpr15.strong_head={self.strong_head!r}; accepted: cvpr14, dense")
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"cvpr15.pooling={self.pooling!r}; accepted: {', '.join(POOLINGS)}")
-        if len(self.train_scales) != 2 or not 0 < self.train_scales[0] <= self.train_scales[1]:
-            raise ConfigError(f"cvpr15.train_scales={self.train_scales}: expected (low, high) with 0 < low <= high")
-        if not self.test_scales or min(self.test_scales) <= 0 or not self.val_scales or not self.seeds:
-            raise ConfigError("cvpr15: test_scales / val_scales must be non-empty positive factors, seeds non-empty")
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.hidden < 1:
-            raise ConfigError(f"cvpr15: epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, "
-                              f"hidden={self.hidden} must all be positive")
-
-    @classmethod
-    def from_section(cls, section: dict[str, Any]) -> Cvpr15Config:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"cvpr15.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
-        return cls(**section)
-
-    def replace(self, **changes: Any) -> Cvpr15Config:
-        return dataclasses.replace(self, **changes)
-
-    def train_key(self, dataset: str) -> dict[str, Any]:
-        """What a trained model of ``dataset`` depends on: evaluation-only fields, the other dataset's fields and the
-        box-trained head's settings (row E's key names its head instead) are left out."""
-        skip = (*RUNTIME_ONLY_FIELDS, "test_scales", "test_split", "location_split", "coco_test_split", "tolerance",
-                "location_frame", "strong_head", "strong_scales", "strong_epochs",
-                *(("coco_train_split", "coco_epochs") if dataset == "voc" else ("train_split", "epochs", "voc_year")))
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
-
-
-def config_of(run: Any, cfg: Cvpr15Config | dict[str, Any] | None = None) -> Cvpr15Config:
-    if isinstance(cfg, Cvpr15Config):
-        return cfg
-    return Cvpr15Config.from_section(dict(cfg) if cfg is not None else run.section("cvpr15"))
-
-
-# ---------------------------------------------------------------------------------------------------- sources
-_SOURCES: dict[tuple, tuple[str, AlexNet]] = {}
-
-
-def source_network(run: Any, cfg: Cvpr15Config, seed: int, progress: bool = True) -> tuple[str, AlexNet]:
-    """``(id, source AlexNet)``: the PRE-1512 analog of ``seed`` (synthetic) or torchvision's AlexNet (``full``)."""
-    from oquab_lib import pretrain
-
-    key = (str(run.data_root), str(run.runs_dir), run.profile, cfg.source_variant, cfg.weights_path,
-           cfg.source_entry, seed)
-    if key not in _SOURCES:
-        if cfg.source_entry is not None:  # a user's network (e.g. a PRE-1512 pretrained on a real ImageNet tree)
-            entry = Path(cfg.source_entry)
-            _SOURCES[key] = (f"entry-{entry.resolve()}", pretrain.load_source_network(entry))
-        elif run.is_synthetic:
-            result = pretrain.pretrain_source(run, cfg.source_variant, seed=seed, progress=progress)
-            _SOURCES[key] = (result.entry.name, pretrain.load_source_network(result.entry))
-        else:  # the paper's PRE-1512 is not public: ImageNet AlexNet stands in (same for every seed)
-            _SOURCES[key] = ("torchvision-alexnet-1000C", pretrain.torchvision_alexnet_1000C(cfg.weights_path))
-    return _SOURCES[key]
+from oquab_lib.weak_net import WeakNet, weak_loss
 
 
 def build_weak_net(source: AlexNet, cfg: Cvpr15Config, num_classes: int, seed: int, hidden: int | None = None) -> WeakNet:
@@ -170,17 +58,6 @@ def build_weak_net(source: AlexNet, cfg: Cvpr15Config, num_classes: int, seed: i
     return net
 
 
-def image_set(run: Any, cfg: Cvpr15Config, dataset: str, split: str, progress: bool = True) -> ImageSet:
-    """A split of VOC (``cfg.voc_year``) or COCO (under ``data_root/coco``) at ``cfg.image_size``, capped by
-    ``cfg.max_images``."""
-    images = load_image_set(str(run.data_root), dataset, split, cfg.image_size, cfg.voc_year, cfg.preload_limit,
-                            progress)
-    if cfg.max_images is not None and len(images) > cfg.max_images:
-        images = images.subset(range(cfg.max_images))
-    return images
-
-
-# ---------------------------------------------------------------------------------------------------- training
 @dataclass
 class WeakResult:
     """A finished weak net: its cache entry, per-epoch history (train loss, val_mAP) and how to rebuild it."""
@@ -270,28 +147,17 @@ def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: 
     return history, len(loader)
 
 
-@contextlib.contextmanager
-def compute_threads(cfg: Cvpr15Config, device: torch.device) -> Iterator[None]:
-    """Run a block with ``cfg.threads`` torch CPU threads (0: unchanged), restored afterwards. On a busy machine two
-    threads can be far slower than one for these small convolutions: every op waits for both."""
-    before = torch.get_num_threads()
-    if cfg.threads and torch.device(device).type == "cpu":
-        torch.set_num_threads(cfg.threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0,
                cfg: Cvpr15Config | dict[str, Any] | None = None, snapshots: bool = False,
-               progress: bool = True) -> WeakResult:
+               progress: bool = True, strong_start: Any = None) -> WeakResult:
     """Train (or load from the cache) one weak net; ``seed`` is the absolute seed (source network and adaptation).
 
     ``kind``: ``weak`` (F), ``strong_weak`` (E, VOC only), ``full_images`` (D). ``dataset``: ``voc`` or ``coco``.
     ``snapshots``: also save the trainable weights at the paper's training-figure iterations (scaled).
+    ``strong_start``: row E's box-trained head (:func:`oquab_lib.cvpr15.strong.patch_head`), required for
+    ``strong_weak`` and passed in by the caller, so that training knows nothing of how the head was made.
     """
-    from oquab_lib.source_data import world_fingerprint
+    from oquab_lib.data.fingerprint import world_fingerprint
 
     cfg = config_of(run, cfg)
     if kind not in KINDS or dataset not in ("voc", "coco") or (kind == "strong_weak" and dataset != "voc"):
@@ -305,9 +171,9 @@ def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0
            "snapshots": snapshots, "split": split, **world_fingerprint(run.data_root)}
     init_id = None
     if kind == "strong_weak":
-        from oquab_lib.cvpr15_strong import patch_head
-
-        head_result = patch_head(run, cfg, seed, progress=progress)
+        if strong_start is None:
+            raise ConfigError("train_weak: kind='strong_weak' needs strong_start (cvpr15.strong.patch_head)")
+        head_result = strong_start
         key["init"] = init_id = head_result.provenance
 
     def compute(work: Path) -> None:

@@ -1,6 +1,6 @@
 """Overhead of the CVPR'14 patch pipeline over pure network time, measured on the same patches in one run.
 
-The pipeline that feeds the frozen source network (:mod:`oquab_lib.features`) does, per image, ``tile_patches`` +
+The pipeline that feeds the frozen source network (:mod:`oquab_lib.cvpr14.features`) does, per image, ``tile_patches`` +
 ``label_patches``, then, per batch, ``crop_rows`` (the images' uint8 pixels -> float, one ``roi_align`` call that
 crops and resizes every patch of the batch, normalisation) and hands the batch to ``forward_fc7``.
 :func:`patch_pipeline_overhead` times the pipeline's own steps and the forward pass alone on the same batches and
@@ -20,7 +20,8 @@ import torch
 from tqdm.auto import tqdm
 
 from oquab_lib.config import PROFILES
-from oquab_lib.features import Cvpr14Config, PatchSet, crop_rows, uint8_normaliser
+from oquab_lib.cvpr14.config import Cvpr14Config
+from oquab_lib.cvpr14.features import PatchSet, crop_rows, uint8_normaliser
 from oquab_lib.models import build_alexnet, normalization, use_band_lrn
 from oquab_lib.patches import label_patches, tile_patches
 

@@ -16,19 +16,13 @@ import torch
 from torch import Tensor
 
 from oquab_lib import cache
-from oquab_lib.cvpr15 import (
-    Cvpr15Config,
-    WeakResult,
-    compute_threads,
-    config_of,
-    image_set,
-    load_weak_net,
-    source_network,
-)
-from oquab_lib.cvpr15_data import ImageSet
-from oquab_lib.cvpr15_predict import C5Batch, c5_batches, predict
+from oquab_lib.cvpr15.config import Cvpr15Config, config_of
+from oquab_lib.cvpr15.data import ImageSet
+from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
+from oquab_lib.cvpr15.predict import C5Batch, c5_batches, predict
+from oquab_lib.cvpr15.train import WeakResult, load_weak_net
+from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.models import use_band_lrn
-from oquab_lib.source_data import world_fingerprint
 
 __all__ = ["SplitPrediction", "cached_predictions", "c5_store", "ground_truth"]
 

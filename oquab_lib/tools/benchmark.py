@@ -19,7 +19,6 @@ from oquab_lib.models import build_alexnet, count_flops, get_spec, normalization
 from oquab_lib.patches import crop_patches, tile_patches
 from oquab_lib.weak_net import fc_to_conv
 
-
 TEST_SCALES = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # CVPR'15 multi-scale test
 
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +33,15 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from oquab_lib import cache
+from oquab_lib.cvpr14.config import Cvpr14Config
 from oquab_lib.data.classes import VOC_CLASSES
+from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.splits import ids_hash
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.errors import ConfigError, DataError, OquabError
 from oquab_lib.models import build_alexnet, normalization, use_band_lrn
-from oquab_lib.patches import PAPER_SCALES, crop_patches, label_patches, tile_patches
-from oquab_lib.source_data import world_fingerprint
+from oquab_lib.patches import crop_patches, label_patches, tile_patches
 
 __all__ = [
     "Cvpr14Config", "PatchSet", "SourceUnavailable", "build_patch_set", "image_store", "crop_rows",
@@ -50,90 +50,9 @@ __all__ = [
 ]
 
 NUM_CLASSES = len(VOC_CLASSES)
-# Table method -> source variant of oquab_lib.pretrain ("RANDOM": a frozen, randomly initialised net, our control).
+# Table method -> source variant of oquab_lib.source.pretrain ("RANDOM": a frozen, randomly initialised net, our control).
 SOURCE_METHODS = {"PRE-1000C": "1000C", "PRE-1000R": "1000R", "PRE-1512": "1512", "PRE-1512D": "1512D",
                   "RANDOM": None}
-
-
-@dataclass
-class Cvpr14Config:
-    """The ``cvpr14`` section of a profile. Keys starting with ``actions_`` belong to the Table 3 chapter (ignored)."""
-
-    # tiling and labelling (paper: 9 scales, >= 50 % overlap, ~500 patches on 500x375; partial/difficult: not stated)
-    scales: tuple[float, ...] = PAPER_SCALES
-    min_overlap: float = 0.5
-    overlap_measure: str = "iou"
-    partial: str = "exclude"
-    difficult_policy: str = "ignore"
-    # (year, train split, validation split, test split); validation "holdout:<f>" = a seeded fraction f of train
-    table1_splits: tuple[str, ...] = ("2007", "train", "val", "test")
-    table2_splits: tuple[str, ...] = ("2012", "train", "val", "test")
-    holdout_seed: int = 0
-    max_images: tuple[int, int, int] = (0, 0, 0)  # (train, val, test) caps, a seeded subset in file order; 0 = all
-    # transfer head (paper: FCa 2048 + ReLU + dropout, FCb 21-way softmax; lr 0.01, /10 on plateau, stop after 3 drops)
-    head_hidden: tuple[int, ...] = (2048,)
-    dropout: float = 0.5
-    background_fraction: float = 0.1
-    lr: float = 0.01
-    momentum: float = 0.9  # not given in the paper; Krizhevsky's value
-    weight_decay: float = 5e-4  # not given in the paper; Krizhevsky's value
-    batch_size: int = 128  # not given in the paper
-    max_epochs: int = 30  # safety cap of the plateau rule
-    plateau_rel_tol: float = 0.01
-    # NO PRETRAIN: the same net trained end to end on the target patches
-    scratch_lr: float = 0.01
-    scratch_batch_size: int = 64
-    scratch_max_epochs: int = 20
-    # evaluation: k of score = mean_i y_i^k, chosen on validation among these ("max" = max over patches)
-    k_values: tuple[Any, ...] = (1, 2, 3, 5, 8, "max")
-    num_seeds: int = 2  # source seeds run.seed, run.seed + 1, ...; head seed = source seed
-    table1_methods: tuple[str, ...] = ("PRE-1000C", "RANDOM")
-    table2_methods: tuple[str, ...] = ("NO PRETRAIN", "PRE-1000C", "PRE-1000R", "PRE-1512", "PRE-1512D")
-    # ablations (validation split of Table 2, PRE-1000C features)
-    ablation_hidden: tuple[tuple[int, ...], ...] = ((), (2048,), (2048, 2048))
-    ablation_background: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5)
-    # runtime
-    feature_batch_size: int = 256
-    feature_dtype: str = "float32"  # "float16" halves the disk of the full profile's features
-    cache_crops: bool = True  # crop every patch once per split (uint8) and share it across source nets; False: on the fly
-    amp: bool = True  # autocast on CUDA only
-    threads: int = 0  # torch CPU threads for feature extraction and NO PRETRAIN (0: leave as is); heads use 1
-    # full profile: where the source networks come from
-    weights_path: str | None = None  # torchvision AlexNet ImageNet weights (PRE-1000C); None = torch hub cache
-    source_entries: dict[str, str] = field(default_factory=dict)  # variant -> folder with meta.json + weights.pt
-
-    def __post_init__(self) -> None:
-        for name in ("scales", "table1_splits", "table2_splits", "head_hidden", "k_values", "table1_methods",
-                     "table2_methods", "ablation_background", "max_images"):
-            setattr(self, name, tuple(getattr(self, name)))
-        self.ablation_hidden = tuple(tuple(h) for h in self.ablation_hidden)
-        for name in ("table1_splits", "table2_splits"):
-            if len(getattr(self, name)) != 4:
-                raise ConfigError(f"cvpr14.{name}={getattr(self, name)}: expected (year, train, val, test)")
-        bad_k = [k for k in self.k_values if k != "max" and not (isinstance(k, (int, float)) and k > 0)]
-        if bad_k or not self.k_values:
-            raise ConfigError(f"cvpr14.k_values={self.k_values}: expected positive numbers or 'max'")
-        if self.num_seeds < 1 or self.feature_dtype not in ("float32", "float16"):
-            raise ConfigError(f"cvpr14: num_seeds={self.num_seeds} must be >= 1 and feature_dtype "
-                              f"{self.feature_dtype!r} one of float32, float16")
-
-    @classmethod
-    def from_section(cls, section: dict[str, Any]) -> Cvpr14Config:
-        known = {f.name for f in dataclasses.fields(cls)}
-        mine = {k: v for k, v in section.items() if not k.startswith("actions_")}
-        unknown = sorted(set(mine) - known)
-        if unknown:
-            raise ConfigError(f"cvpr14.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
-        return cls(**mine)
-
-    def tiling_key(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("scales", "min_overlap", "overlap_measure", "partial",
-                                              "difficult_policy")}
-
-    def head_key(self) -> dict[str, Any]:
-        keys = ("head_hidden", "dropout", "background_fraction", "lr", "momentum", "weight_decay", "batch_size",
-                "max_epochs", "plateau_rel_tol", "k_values")
-        return {k: getattr(self, k) for k in keys}
 
 
 # ------------------------------------------------------------------------------------------------- patch sets
@@ -308,9 +227,9 @@ def random_network(run: Any, seed: int) -> tuple[str, nn.Module]:
     """``(key, net)``: the source architecture with the source recipe's random initialisation, untrained.
 
     NO PRETRAIN starts from it and the RANDOM control freezes it, so both start exactly where pretraining starts
-    (``source.init``: He or PyTorch's default, see :func:`oquab_lib.pretrain.init_weights`).
+    (``source.init``: He or PyTorch's default, see :func:`oquab_lib.source.pretrain.init_weights`).
     """
-    from oquab_lib import pretrain
+    from oquab_lib.source import pretrain
 
     source = pretrain.SourceConfig.from_section(run.section("source"))
     net = build_alexnet(source.arch, 1000, dropout=source.dropout, seed=seed)
@@ -322,11 +241,11 @@ def random_network(run: Any, seed: int) -> tuple[str, nn.Module]:
 def source_network(run: Any, cfg: Cvpr14Config, method: str, seed: int, progress: bool = True) -> tuple[str, nn.Module]:
     """``(cache key, frozen source net in eval mode)`` of a table method (:data:`SOURCE_METHODS`) and source seed.
 
-    Synthetic profiles train (or load from the cache) the net with :func:`oquab_lib.pretrain.pretrain_source`. The
+    Synthetic profiles train (or load from the cache) the net with :func:`oquab_lib.source.pretrain.pretrain_source`. The
     ``full`` profile takes PRE-1000C from torchvision's ImageNet weights and the other variants from
     ``cvpr14.source_entries``; a missing one raises :class:`SourceUnavailable`.
     """
-    from oquab_lib import pretrain
+    from oquab_lib.source import pretrain
 
     if method not in SOURCE_METHODS:
         raise ConfigError(f"cvpr14 method {method!r}; accepted: NO PRETRAIN, {', '.join(SOURCE_METHODS)}")

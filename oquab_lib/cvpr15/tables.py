@@ -1,6 +1,6 @@
 """CVPR'15 experiments as tidy tables: the VOC 2012 classification table (rows D, E, F), location prediction on VOC
 and COCO with its baselines, COCO classification, and the ablations. Each function trains what it needs through the
-cache (:func:`oquab_lib.cvpr15.train_weak`) and returns one row per (method, seed).
+cache (:func:`oquab_lib.cvpr15.train.train_weak`) and returns one row per (method, seed).
 
 Seeds: ``run.seed + s`` for ``s`` in ``cvpr15.seeds``; one seed picks the source network (its pretraining seed) and the
 adaptation layers' initialisation and batch order, so the spread covers both.
@@ -27,9 +27,11 @@ import torch
 from torch import Tensor
 
 from oquab_lib import cache
-from oquab_lib.cvpr15 import Cvpr15Config, config_of, train_weak
-from oquab_lib.cvpr15_results import SplitPrediction, cached_predictions
-from oquab_lib.cvpr15_predict import class_aps
+from oquab_lib.cvpr15.config import Cvpr15Config, config_of
+from oquab_lib.cvpr15.predict import class_aps
+from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
+from oquab_lib.cvpr15.strong import patch_head
+from oquab_lib.cvpr15.train import train_weak
 from oquab_lib.localize import centre_points, location_ap, random_points
 
 METHODS = {"full_images": "D. Full images", "strong_weak": "E. Strong+weak", "weak": "F. Weak supervision"}
@@ -45,7 +47,9 @@ def weak_model(run: Any, cfg: Cvpr15Config, seed: int, kind: str = "weak", datas
     """The trained model of a table cell. The first seed's default VOC weak run also keeps the training snapshots
     (the figure of maps during training), so Table 1, the location table and the figures share one cache entry."""
     snapshots = kind == "weak" and dataset == "voc" and seed == run_seeds(run, cfg)[0]
-    return train_weak(run, kind, dataset, seed, cfg, snapshots=snapshots, progress=progress)
+    strong_start = patch_head(run, cfg, seed, progress=progress) if kind == "strong_weak" else None
+    return train_weak(run, kind, dataset, seed, cfg, snapshots=snapshots, progress=progress,
+                      strong_start=strong_start)
 
 
 # ---------------------------------------------------------------------------------------------- seeds in parallel
@@ -68,8 +72,8 @@ def per_seed(run: Any, cfg: Cvpr15Config, job: str, args: tuple, progress: bool,
             return serially()
     except cache.CacheMiss:
         pass
-    from oquab_lib.cvpr15 import source_network
-    from oquab_lib.cvpr15_strong import patch_head
+    from oquab_lib.cvpr15.inputs import source_network
+    from oquab_lib.cvpr15.strong import patch_head
 
     for seed in seeds:  # shared prerequisites, serially (e.g. the CVPR'14 patch sets behind row E)
         source_network(run, cfg, seed, progress)
@@ -170,7 +174,7 @@ def _location_rows(run: Any, cfg: Cvpr15Config, dataset: str, seed: int, progres
     points = {"weak net (ours)": pred.points, "image centre": baseline_points("image centre", pred, seed),
               "random point": baseline_points("random point", pred, seed)}
     if dataset == "voc":
-        from oquab_lib.cvpr15_strong import heatmap_predictions
+        from oquab_lib.cvpr15.strong import heatmap_predictions
 
         points["CVPR'14 heat-map arg-max"] = heatmap_predictions(run, cfg, seed, split, progress)["points"]
     return [_ap_row(location_aps(p, pred, cfg), names, dataset=label, method=m, seed=seed) for m, p in points.items()]

@@ -1,7 +1,7 @@
 """Figures of the CVPR'14 chapters: the multi-scale tiling, heat maps, top-scoring test images, ablation plots.
 
 Every figure function returns a matplotlib ``Figure`` (the notebook calls ``plt.show()``) and reads cached results
-of :mod:`oquab_lib.cvpr14` (computing them on a cache miss); :func:`ablation` trains the ablated heads it plots. Heat maps, rankings and false positives are on the *test*
+of :mod:`oquab_lib.cvpr14.tables` (computing them on a cache miss); :func:`ablation` trains the ablated heads it plots. Heat maps, rankings and false positives are on the *test*
 split, as in the paper's qualitative figures; every choice plotted in the ablations is made on *validation*.
 """
 
@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from tqdm.auto import tqdm
 
-from oquab_lib import cache, cvpr14
+from oquab_lib import cache
+from oquab_lib.cvpr14 import tables as cvpr14
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.data.images import load_rgb
 from oquab_lib.data.voc import VOCBoxes
@@ -190,7 +191,7 @@ def ablation(run: Any, kind: str, method: str = "PRE-1000C", progress: bool = Tr
     variants = {"k": [None], "head": [dict(hidden=h) for h in cfg.ablation_hidden],
                 "background": [dict(fraction=f) for f in cfg.ablation_background]}[kind]
     rows = []
-    for seed in tqdm(cvpr14.seeds(run, cfg), desc=f"ablation {kind}", disable=not progress):
+    for seed in tqdm(cvpr14.seeds(run), desc=f"ablation {kind}", disable=not progress):
         for variant in variants:
             entry = cvpr14.method_entry(run, data, method, seed, cfg, progress=progress, **(variant or {}))
             k, maps, _ = cvpr14.evaluate_entry(entry, data, test=False)

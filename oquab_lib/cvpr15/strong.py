@@ -3,8 +3,8 @@
 Row E of the paper's table ("strong + weak") starts from the CVPR'14 box-supervised model and then trains weakly; the
 exact recipe is not published. Ours: take a CVPR'14 patch head (FCa -> ReLU -> dropout -> FCb over K classes +
 background) trained with boxes on top of the same frozen source network, and copy it into the weak net's adaptation
-convs (:func:`oquab_lib.cvpr15.init_from_patch_head`). :func:`patch_head` returns the head that the CVPR'14 pipeline
-trained for its Table 2 (:mod:`oquab_lib.cvpr14`, VOC 2012, same source network and seed) when it is available, and
+convs (:func:`oquab_lib.cvpr15.train.init_from_patch_head`). :func:`patch_head` returns the head that the CVPR'14 pipeline
+trained for its Table 2 (:mod:`oquab_lib.cvpr14.tables`, VOC 2012, same source network and seed) when it is available, and
 otherwise trains its own (:func:`dense_window_head`).
 
 Our own head and all heat maps here use the *windows of the fully-convolutional source net* instead of CVPR'14's
@@ -14,7 +14,7 @@ scale (neighbours share 1 - stride / side of their side: 2/3 for the quick net, 
 least 1/2). Windows match the FC net on crops except near image borders, where the conv net sees neighbouring pixels
 instead of zero padding. Labels follow CVPR'14 (:func:`oquab_lib.patches.label_patches`, 10 % of the background kept).
 Heat maps: per-pixel mean of the window posteriors (:func:`oquab_lib.heatmaps.patch_heatmap`); image scores: mean of
-posterior^5 over windows (:func:`oquab_lib.cvpr14.aggregate_scores`).
+posterior^5 over windows (:func:`oquab_lib.cvpr14.tables.aggregate_scores`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from oquab_lib import cache
-from oquab_lib.cvpr14 import aggregate_scores
-from oquab_lib.cvpr15_data import ImageSet, train_val_split
-from oquab_lib.cvpr15_predict import C5Batch, c5_batches
+from oquab_lib.cvpr14.tables import aggregate_scores
+from oquab_lib.cvpr15.data import ImageSet, train_val_split
+from oquab_lib.cvpr15.predict import C5Batch, c5_batches
 from oquab_lib.heatmaps import patch_heatmap
 from oquab_lib.localize import heatmap_argmax_points
 from oquab_lib.models import TransferHead, use_band_lrn
@@ -55,7 +55,7 @@ def window_features(backbone: ConvAlexNet, images: ImageSet, indices: list[int],
 
     Cell (i, j) of a scaled image covers the input window ``[j * stride, j * stride + side) x [i * stride, ...)`` of
     side ``side = input_size`` (the window the FC net would see), mapped back to original pixels by the resize factors.
-    ``c5``: precomputed C5 maps of every image of ``images`` (:func:`oquab_lib.cvpr15_results.c5_store`; ``indices`` is then
+    ``c5``: precomputed C5 maps of every image of ``images`` (:func:`oquab_lib.cvpr15.results.c5_store`; ``indices`` is then
     ignored), so that only FC6/FC7 run here.
     """
     side, stride = backbone.spec.input_size, _stride(backbone)
@@ -126,11 +126,11 @@ def patch_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHea
 
 
 def cvpr14_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHead | None:
-    """The FCa/FCb head trained by :mod:`oquab_lib.cvpr14` for Table 2 (VOC 2012) on the source network of ``seed``
+    """The FCa/FCb head trained by :mod:`oquab_lib.cvpr14.tables` for Table 2 (VOC 2012) on the source network of ``seed``
     (PRE-1512 in synthetic profiles, PRE-1000C in ``full``); None when that pipeline cannot provide it."""
     try:
-        from oquab_lib import cvpr14
-        from oquab_lib.features import SourceUnavailable
+        from oquab_lib.cvpr14 import tables as cvpr14
+        from oquab_lib.cvpr14.features import SourceUnavailable
     except ImportError:
         return None
     method = "PRE-1512" if run.is_synthetic and cfg.source_variant == "1512" else "PRE-1000C"
@@ -145,7 +145,7 @@ def cvpr14_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHe
     state = cache.load_state_dict(Path(entry) / "model.pt")
     head = TransferHead(state["fca1.weight"].shape[1], state["fcb.weight"].shape[0], settings.head_hidden)
     head.load_state_dict(state)
-    from oquab_lib.cvpr15 import source_network
+    from oquab_lib.cvpr15.inputs import source_network
 
     return PatchHead(head.eval(), f"CVPR'14 {method} head {Path(entry).name}", source_network(run, cfg, seed)[0])
 
@@ -153,8 +153,8 @@ def cvpr14_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHe
 def dense_window_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHead:
     """Our own patch head of ``seed`` on dense windows of the training part of the VOC train split (cached);
     FCa width ``cfg.hidden`` so that it fits the weak net's first adaptation layer."""
-    from oquab_lib.cvpr15 import compute_threads, image_set, source_network
-    from oquab_lib.source_data import world_fingerprint
+    from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
+    from oquab_lib.data.fingerprint import world_fingerprint
 
     source_id, source = source_network(run, cfg, seed, progress)
     device = torch.device(run.device)
@@ -212,8 +212,8 @@ def patch_heatmaps(backbone: ConvAlexNet, head: nn.Module, images: ImageSet, ind
 
 def heatmap_predictions(run: Any, cfg: Any, seed: int, split: str, progress: bool = True) -> dict[str, Tensor]:
     """Cached :func:`patch_heatmaps` scores and points of the patch head of ``seed`` on a VOC split."""
-    from oquab_lib.cvpr15 import compute_threads, image_set, source_network
-    from oquab_lib.cvpr15_results import c5_store
+    from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
+    from oquab_lib.cvpr15.results import c5_store
 
     head = patch_head(run, cfg, seed, progress)
     key = {"head": head.provenance, "split": split, "scales": cfg.test_scales, "image_size": cfg.image_size,

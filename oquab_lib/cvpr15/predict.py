@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from oquab_lib.cvpr15_data import ImageSet, scaled_shape, size_groups, to_network_input
+from oquab_lib.cvpr15.data import ImageSet, scaled_shape, size_groups, to_network_input
 from oquab_lib.localize import score_map_argmax_to_image
 from oquab_lib.metrics import voc_ap
 from oquab_lib.models import normalization

@@ -3,7 +3,7 @@
 A person's patch is centred on its box, side ``max(w, h)``, mirror-padded where the square leaves the image
 (:func:`oquab_lib.patches.mirror_pad_square`), stored as uint8 at ``R = input x 256/224`` (the source net's resize).
 Training jitter picks, per sample and epoch, one of a finite set of views (window position x flip), so the output of
-a frozen trunk can be cached per view. See :mod:`oquab_lib.cvpr14_actions` for the pipeline.
+a frozen trunk can be cached per view. See :mod:`oquab_lib.cvpr14.actions.tables` for the pipeline.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from oquab_lib import cache
+from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.voc_actions import VOCActions
 from oquab_lib.errors import DataError
 from oquab_lib.models import AlexNet
 from oquab_lib.patches import crop_patches, mirror_pad_square
-from oquab_lib.source_data import world_fingerprint
 
 
 def patch_side(net: AlexNet) -> int:

@@ -11,7 +11,7 @@ Pipeline (Sec. 4.3 of the paper), with the choices the paper leaves open marked 
   with no positive action (VOC's "other") are excluded from training too. ``other_class=True`` adds an 11th output
   trained on them instead. Every person, multi-action and "other" ones included, is kept for testing.
 - **Models.** NO PRETRAIN: the same AlexNet from random initialisation (by default He init, as our source nets get
-  from :func:`oquab_lib.pretrain.init_weights`: PyTorch's default init leaves the loss flat at log 10 for many epochs,
+  from :func:`oquab_lib.source.pretrain.init_weights`: PyTorch's default init leaves the loss flat at log 10 for many epochs,
   and the plateau rule then stops training before it starts), every layer trained. PRE-1512: C1..FC7 of the source
   net frozen, FCa + FCb trained. PRE-1512U: FC6, FC7, FCa, FCb trained (:class:`oquab_lib.models.TransferNet`). LRN
   layers run as :class:`oquab_lib.models.BandLRN` (same function, about twice faster on CPU).
@@ -28,10 +28,8 @@ Pipeline (Sec. 4.3 of the paper), with the choices the paper leaves open marked 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -41,7 +39,14 @@ import torch
 from torch import Tensor, nn
 
 from oquab_lib import cache
-from oquab_lib.action_samples import (
+from oquab_lib.cvpr14.actions.config import (
+    METHODS,
+    SETUP,
+    TORCHVISION_SOURCE,
+    ActionsConfig,
+    config,
+)
+from oquab_lib.cvpr14.actions.samples import (
     PersonPatches,
     ViewBatches,
     cached_person_patches,
@@ -52,72 +57,24 @@ from oquab_lib.action_samples import (
     view_table,
 )
 from oquab_lib.data.classes import VOC_ACTIONS
+from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.errors import ConfigError, DataError, OquabError
 from oquab_lib.metrics import voc_ap
-from oquab_lib.models import AlexNet, TransferNet, build_alexnet, normalization, use_band_lrn
-from oquab_lib.pretrain import init_weights, pretrain_source, torchvision_alexnet_1000C
-from oquab_lib.source_data import world_fingerprint
+from oquab_lib.models import (
+    AlexNet,
+    TransferNet,
+    build_alexnet,
+    normalization,
+    use_band_lrn,
+)
+from oquab_lib.source.pretrain import (
+    init_weights,
+    pretrain_source,
+    torchvision_alexnet_1000C,
+)
 from oquab_lib.train import PlateauRule, fit
 
 __all__ = ["METHODS", "ActionsConfig", "build_action_net", "train_action_net", "table3"]
-
-METHODS = ("NO PRETRAIN", "PRE-1512", "PRE-1512U")
-_SETUP = {"NO PRETRAIN": ("none", False), "PRE-1512": ("source", False), "PRE-1512U": ("source", True)}
-_PREFIX = "actions_"
-TORCHVISION_SOURCE = "torchvision-alexnet-owt-7be5be79"  # PRE-1000C stand-in for PRE-1512 (full profile)
-
-
-@dataclass
-class ActionsConfig:
-    """The ``actions_*`` keys of the ``cvpr14`` section (prefix dropped)."""
-
-    methods: tuple[str, ...] = METHODS
-    source_variant: str = "1512"  # source network of PRE-1512 / PRE-1512U (pretrain.VARIANTS)
-    source_weights: str = "pretrain"  # "pretrain": our cached source nets; "torchvision": ImageNet AlexNet (PRE-1000C)
-    seeds: tuple[int, ...] = (0, 1)  # source-network seeds (also the seeds of the head init and the batch order)
-    train_split: str = "trainval"
-    test_split: str = "test"
-    hidden: tuple[int, ...] = (2048,)  # FCa widths
-    scratch_init: str = "he"  # NO PRETRAIN init: "he" (pretrain.init_weights, as our source nets) or "default"
-    other_class: bool = False  # 11th output trained on persons with no action (default: such persons not trained on)
-    epochs: int = 30  # cap; PlateauRule usually stops earlier
-    batch_size: int = 64
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    jitter_grid: int = 3  # window positions per axis (R - crop + 1 = every position, as Krizhevsky)
-    cache_features: bool = True  # compute a frozen trunk once per (sample, view)
-    heatmap_method: str = "PRE-1512U"
-    heatmap_images: int = 3
-    threads: int = 0  # torch threads while training on CPU (0: leave as is; tiny nets: 1, a 2nd thread mostly spins)
-
-    def __post_init__(self) -> None:
-        self.methods, self.seeds, self.hidden = tuple(self.methods), tuple(self.seeds), tuple(self.hidden)
-        unknown = [m for m in self.methods if m not in _SETUP]
-        if unknown or not self.methods:
-            raise ConfigError(f"cvpr14.actions_methods: {unknown or 'empty'}; accepted: {', '.join(METHODS)}")
-        if self.scratch_init not in ("he", "default"):
-            raise ConfigError(f"cvpr14.actions_scratch_init={self.scratch_init!r}; accepted: he, default")
-        if self.source_weights not in ("pretrain", "torchvision"):
-            raise ConfigError(f"cvpr14.actions_source_weights={self.source_weights!r}; accepted: pretrain, torchvision")
-        if not self.seeds or self.epochs < 1 or self.batch_size < 1 or self.jitter_grid < 1 or self.lr <= 0:
-            raise ConfigError("cvpr14.actions_*: seeds must be non-empty and epochs, batch_size, jitter_grid, lr > 0")
-
-    @classmethod
-    def from_run(cls, run: Any) -> ActionsConfig:
-        section = {k[len(_PREFIX):]: v for k, v in run.section("cvpr14").items() if k.startswith(_PREFIX)}
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"cvpr14.{_PREFIX}{unknown[0]}: unknown parameter; accepted: "
-                              f"{', '.join(_PREFIX + k for k in sorted(known))}")
-        return cls(**section)
-
-    def training_key(self) -> dict[str, Any]:
-        """The fields that change a trained model (not the figure or thread settings)."""
-        skip = ("methods", "seeds", "heatmap_method", "heatmap_images", "threads")
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
-
 
 # -------------------------------------------------------------------------------------------------------- models
 def _fc_mult(net: AlexNet) -> float:
@@ -127,9 +84,9 @@ def _fc_mult(net: AlexNet) -> float:
 def build_action_net(method: str, source: AlexNet, num_outputs: int, hidden: tuple[int, ...], seed: int,
                      scratch_init: str = "he") -> TransferNet:
     """The model of ``method`` on ``source`` (NO PRETRAIN: a randomly initialised AlexNet of the same shape)."""
-    if method not in _SETUP:
+    if method not in SETUP:
         raise ConfigError(f"unknown action method {method!r}; accepted: {', '.join(METHODS)}")
-    freeze, unfreeze = _SETUP[method]
+    freeze, unfreeze = SETUP[method]
     if method == "NO PRETRAIN":
         dropout = source.classifier[0].p  # the same network: widths and FC6/FC7 dropout of the source recipe
         source = build_alexnet(source.spec, 1, _fc_mult(source), dropout, seed=seed)
@@ -297,7 +254,7 @@ def table3(run: Any, sources: Mapping[int, AlexNet] | None = None, progress: boo
     ``sources`` (seed -> AlexNet) replaces the cached source networks (tests, or a user's own PRE-1512).
     Models are trained once and cached; rows whose source weights are unavailable are skipped with a printed reason.
     """
-    cfg = ActionsConfig.from_run(run)
+    cfg = config(run)
     nets, train, test = prepare(run, cfg, sources, progress)
     rows = {}
     for method in cfg.methods:

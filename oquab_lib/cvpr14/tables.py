@@ -9,7 +9,7 @@ from every object patch plus a random 10 % of the background patches. The 10 % i
 reading of "SGD mini-batches come from this re-sampled set": over the epochs the head sees most background patches
 while each epoch stays balanced. The rate is divided by 10 when the training loss plateaus, and training stops after
 the third drop (:class:`oquab_lib.train.PlateauRule`, ``max_epochs`` as a safety cap). Heads train on cached FC7
-features (:mod:`oquab_lib.features`); NO PRETRAIN trains the whole network on crops.
+features (:mod:`oquab_lib.cvpr14.features`); NO PRETRAIN trains the whole network on crops.
 
 Evaluation: per image patch probabilities -> :func:`aggregate_scores_batched` -> ``[N, 20]`` -> Pascal VOC AP per
 class. ``k`` is chosen per (method, seed) among ``cvpr14.k_values`` by validation mAP, never on the test split.
@@ -29,13 +29,29 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from oquab_lib import cache
+from oquab_lib.cvpr14.config import Cvpr14Config, config, seeds
+from oquab_lib.cvpr14.features import (
+    SOURCE_METHODS,
+    PatchSet,
+    SourceUnavailable,
+    build_patch_set,
+    patch_features,
+    patch_inputs,
+    random_network,
+    source_network,
+    torch_threads,
+)
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.data.splits import resolve_splits
 from oquab_lib.errors import ConfigError
-from oquab_lib.features import (SOURCE_METHODS, Cvpr14Config, PatchSet, SourceUnavailable, build_patch_set,
-                                patch_features, patch_inputs, random_network, source_network, torch_threads)
 from oquab_lib.metrics import voc_ap
-from oquab_lib.models import TransferHead, TransferNet, normalization, seeded, use_band_lrn
+from oquab_lib.models import (
+    TransferHead,
+    TransferNet,
+    normalization,
+    seeded,
+    use_band_lrn,
+)
 from oquab_lib.patches import resample_background
 from oquab_lib.session import ensure_data
 from oquab_lib.train import PlateauRule, fit
@@ -181,15 +197,6 @@ def patch_probabilities(model: nn.Module, fetch: Callable[[Tensor], Tensor], num
 
 
 # ------------------------------------------------------------------------------------------------- experiments
-def config(run: Any) -> Cvpr14Config:
-    return Cvpr14Config.from_section(run.section("cvpr14"))
-
-
-def seeds(run: Any, cfg: Cvpr14Config) -> list[int]:
-    """Source seeds ``run.seed, run.seed + 1, ...``; seed s trains source net s and head s."""
-    return [run.seed + i for i in range(cfg.num_seeds)]
-
-
 @dataclass
 class TableData:
     """The patch sets of one table: ``sets["train" | "val" | "test"]``, its AP protocol and its methods."""
@@ -313,7 +320,7 @@ def run_table(run: Any, table: str, methods: tuple[str, ...] | None = None, prog
     data = table_data(run, table, cfg, progress)
     rows, chosen, val_maps, skipped = [], {}, {}, {}
     for method in methods if methods is not None else data.methods:
-        for seed in seeds(run, cfg):
+        for seed in seeds(run):
             if seed != run.seed and method in SOURCE_METHODS and SOURCE_METHODS[method] and not run.is_synthetic:
                 print(f"{table}: {method} has one fixed source network here (torchvision's or yours): one seed, "
                       "no spread over source seeds")

@@ -1,6 +1,6 @@
 """How long each chapter of a book build took, and whether the build met its time budgets.
 
-``python -m oquab_lib.runner --toc`` (what ``make book`` runs) appends one row per executed chapter to
+``python -m oquab_lib.tools.runner --toc`` (what ``make book`` runs) appends one row per executed chapter to
 ``<out>/build_times.csv`` (written atomically after every chapter): the chapter, its wall time (kernel start-up
 included) and how many result-cache entries it computed. It also tells the kernels where that file is
 (``OQUAB_BUILD_TIMES``), so the Performance chapter, executed last, can show the times of the build it belongs to.

@@ -2,7 +2,7 @@
 
 The CVPR'14 paper reports 18 % top-5 error on ILSVRC-2012 validation for PRE-1000C and 21.8 % for PRE-1512 (on its
 1512 classes). Here each variant (1000C, 1000R, 1512, 1512D) is pretrained with every source seed the CVPR'14
-chapters use (:func:`source_seeds`), through :func:`oquab_lib.pretrain.pretrain_source` and its cache, so this chapter
+chapters use (:func:`seeds`), through :func:`oquab_lib.source.pretrain.pretrain_source` and its cache, so this chapter
 pays for the pretraining once and the later chapters get cache hits.
 
 On real data (the ``full`` profile) there is usually no ImageNet tree under ``data_root``: the chapter then shows the
@@ -18,19 +18,20 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from oquab_lib import cvpr14
+from oquab_lib.config import Run
+from oquab_lib.cvpr14.config import seeds as cvpr14_seeds
 from oquab_lib.paper import paper_table
-from oquab_lib.pretrain import VARIANTS, SourceResult, pretrain_source
-from oquab_lib.report import format_mean_std
+from oquab_lib.source.pretrain import VARIANTS, SourceResult, pretrain_source
+from oquab_lib.spread import format_mean_std
 
 METHOD_NAMES = {variant: f"PRE-{variant}" for variant in VARIANTS}
 CURVE_METRICS = {"loss": "training loss", "val_top1": "validation top-1 (%)",
                  "val_top5_error": "validation top-5 error (%)"}
 
 
-def source_seeds(run: Any) -> list[int]:
-    """The source seeds of the CVPR'14 chapters (:func:`oquab_lib.cvpr14.seeds`), so that they find these nets."""
-    return cvpr14.seeds(run, cvpr14.config(run))
+def seeds(run: Run) -> list[int]:
+    """The source seeds of the CVPR'14 chapters (:func:`oquab_lib.cvpr14.config.seeds`), so that they find these nets."""
+    return cvpr14_seeds(run)
 
 
 def has_source_tree(run: Any) -> bool:
@@ -48,7 +49,7 @@ def train_all(run: Any, variants: tuple[str, ...] = VARIANTS, progress: bool = T
     if not (Path(run.data_root) / "source_subsets.json").is_file():
         variants = tuple(v for v in variants if v == "1000C")
     return [pretrain_source(run, variant, seed=seed, progress=progress)
-            for variant in variants for seed in source_seeds(run)]
+            for variant in variants for seed in seeds(run)]
 
 
 def runs_table(results: list[SourceResult]) -> pd.DataFrame:

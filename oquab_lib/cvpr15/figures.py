@@ -17,10 +17,12 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from oquab_lib.cvpr15 import compute_threads, config_of, image_set, load_weak_net
-from oquab_lib.cvpr15_results import SplitPrediction, cached_predictions
-from oquab_lib.cvpr15_data import ImageSet, scaled_shape, to_network_input
-from oquab_lib.cvpr15_eval import run_seeds, weak_model
+from oquab_lib.cvpr15.config import config_of
+from oquab_lib.cvpr15.data import ImageSet, scaled_shape, to_network_input
+from oquab_lib.cvpr15.inputs import compute_threads, image_set
+from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
+from oquab_lib.cvpr15.tables import run_seeds, weak_model
+from oquab_lib.cvpr15.train import load_weak_net
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.heatmaps import overlay, upsample_score_map
 from oquab_lib.models import normalization
@@ -108,7 +110,7 @@ def _with_boxes(images: ImageSet, index: int, cls: int | None = None) -> np.ndar
 def localisation_examples_figure(run: Any, count: int = 8, cfg: Any = None) -> Figure:
     """Held-out images with the boxes of one present class (yellow) and the predicted point of that class (green:
     within the tolerance, red: not); classes spread over the class list, the top-scoring positive image of each."""
-    from oquab_lib.cvpr15_eval import frame_factors
+    from oquab_lib.cvpr15.tables import frame_factors
     from oquab_lib.localize import point_hits
 
     cfg = config_of(run, cfg)
@@ -167,7 +169,7 @@ def false_positives_figure(run: Any, classes: tuple[str, ...] = ("cat", "dog", "
 def boxes_harmful_figure(run: Any, count: int = 4, cfg: Any = None) -> Figure:
     """Per held-out image and one present class: the boxes, the box-trained patch head's heat map (CVPR'14 style)
     and the weak net's map of that class."""
-    from oquab_lib.cvpr15_strong import patch_head, patch_heatmaps
+    from oquab_lib.cvpr15.strong import patch_head, patch_heatmaps
     from oquab_lib.weak_net import fc_to_conv
 
     cfg = config_of(run, cfg)
@@ -197,6 +199,6 @@ def boxes_harmful_figure(run: Any, count: int = 4, cfg: Any = None) -> Figure:
 
 
 def net_source(run: Any, cfg: Any, seed: int):
-    from oquab_lib.cvpr15 import source_network
+    from oquab_lib.cvpr15.inputs import source_network
 
     return source_network(run, cfg, seed, progress=False)[1]

@@ -10,7 +10,6 @@ DataLoader over PIL images with torchvision transforms v2 (the ``full`` profile)
 from __future__ import annotations
 
 import hashlib
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,30 +19,19 @@ import torch
 from tqdm.auto import tqdm
 
 from oquab_lib import cache
+from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.data.images import load_rgb, load_rgb_tensor
 from oquab_lib.errors import ConfigError, DataError
 from oquab_lib.models import normalization
 
 if TYPE_CHECKING:
-    from oquab_lib.pretrain import SourceConfig
+    from oquab_lib.source.config import SourceConfig
 
 __all__ = ["VARIANTS", "variant_leaves", "variant_samples", "world_fingerprint", "DecodedBatches", "decoded_loaders",
            "folder_loaders"]
 
 VARIANTS = ("1000C", "1000R", "1512", "1512D")
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".webp")
-
-
-def world_fingerprint(data_root: str | Path) -> dict[str, str]:
-    """What identifies the data: the hash of ``world.json`` (a generated world) or else the resolved root path."""
-    world = Path(data_root) / "world.json"
-    if world.is_file():  # the generator's own hash (config + seed + format version), else the file's
-        text = world.read_bytes()
-        try:
-            return {"world": str(json.loads(text)["hash"])}
-        except (ValueError, KeyError, TypeError):
-            return {"world": hashlib.sha256(text).hexdigest()[:16]}
-    return {"data_root": str(Path(data_root).resolve())}
 
 
 def variant_leaves(data_root: Path, variant: str) -> tuple[list[str], int | None]:
@@ -118,7 +106,9 @@ def _decode_split(data_root: Path, split: str, size: int, runs_dir: Path, progre
 
 def _resize_crop(image: torch.Tensor, size: int) -> torch.Tensor:
     """``uint8 [3, H, W]`` -> ``uint8 [3, size, size]``: shorter side to ``size`` (antialiased), centre crop."""
-    from torchvision.transforms.v2 import functional as TF  # here, not at the top: torchvision imports slowly
+    from torchvision.transforms.v2 import (
+        functional as TF,  # here, not at the top: torchvision imports slowly
+    )
 
     return TF.center_crop(TF.resize(image, size, antialias=True), [size, size])
 
@@ -142,7 +132,9 @@ class DecodedBatches:
         return -(-len(self.labels) // self.batch_size)
 
     def __iter__(self):
-        from torchvision.transforms.v2 import functional as TF  # here, not at the top: torchvision imports slowly
+        from torchvision.transforms.v2 import (
+            functional as TF,  # here, not at the top: torchvision imports slowly
+        )
 
         count, side, crop = len(self.labels), self.images.shape[-1], self.crop
         order = torch.randperm(count, generator=self.generator) if self.train else torch.arange(count)
@@ -193,7 +185,9 @@ class _SampleList(torch.utils.data.Dataset):
 
 
 def folder_loaders(cfg: SourceConfig, data_root: Path, variant: str, device: torch.device):
-    from torchvision.transforms import v2  # here, not at the top: torchvision imports slowly
+    from torchvision.transforms import (
+        v2,  # here, not at the top: torchvision imports slowly
+    )
 
     mean, std = normalization(cfg.arch)
     common = [v2.PILToTensor(), v2.Resize(cfg.resize_side, antialias=True), v2.CenterCrop(cfg.resize_side)]

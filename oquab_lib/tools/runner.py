@@ -1,12 +1,12 @@
-"""Execute the book's notebooks with papermill: ``python -m oquab_lib.runner``.
+"""Execute the book's notebooks with papermill: ``python -m oquab_lib.tools.runner``.
 
 Notebooks are stored as jupytext py:percent scripts (``notebooks/*.py``); papermill needs an ``.ipynb``, so this module
 converts each script in memory, checks the ``-p name value`` parameters against the notebook's ``parameters`` cell (an
 unknown name is a one-line error listing the accepted ones, where papermill would only warn), executes it, and writes the
 executed notebook atomically. Examples::
 
-    python -m oquab_lib.runner notebooks/cvpr14_table2.py out.ipynb -p profile full -p data_root /data
-    python -m oquab_lib.runner --toc _toc.yml --out book/executed -p profile quick
+    python -m oquab_lib.tools.runner notebooks/cvpr14_table2.py out.ipynb -p profile full -p data_root /data
+    python -m oquab_lib.tools.runner --toc _toc.yml --out book/executed -p profile quick
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from pathlib import Path
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
-from oquab_lib import build_times
 from oquab_lib.cache import atomic_write_bytes
 from oquab_lib.errors import ConfigError, OquabError
-
+from oquab_lib.tools import build_times
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -149,7 +148,7 @@ def _parse_value(text: str) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oquab_lib.runner", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m oquab_lib.tools.runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", nargs="?", type=Path, help="a notebooks/*.py script")
     parser.add_argument("output", nargs="?", type=Path, help="the executed .ipynb to write")
     parser.add_argument("--toc", type=Path, help="execute every notebook the book's _toc.yml lists under --out")
