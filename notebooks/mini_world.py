@@ -312,6 +312,47 @@ knobs = (pd.Series(world["knobs"], name="value").rename_axis("knob").to_frame() 
 knobs.round(3) if synthetic else knobs
 
 # %% [markdown]
+# ## Calibration (pre-registered)
+#
+# The mini world is a small model of the papers' setting, and its knobs could be turned until the claims come out
+# "right". This section fixes, **before** any table is re-run at a new setting, what the knobs may be tuned against and
+# how; it was committed ahead of the commit that re-runs the tables (the closing notes of the project give both
+# hashes). Rule: **calibrate one baseline, test the rest.**
+#
+# **Targets.** Each is a real-data statistic with its published source, and none is a claim under test:
+#
+# | # | target | measured on | real value (source) |
+# |---|---|---|---|
+# | T1 | source : target training images ≥ 100 : 1 | split sizes | 1.2 M ILSVRC-2012 images for 5,717 VOC 2012 train images, 210 : 1 (VOC 2007 trainval 240 : 1) — Oquab et al. 2014, §3 |
+# | T2 | Table 1 pipeline, PRE-1000C, mAP 65–85 | VOC 2007 analog **validation** images | 77.7 mAP on VOC 2007 test — Oquab et al. 2014, Table 1 |
+# | T3 | no class below 3 × its chance AP (chance AP = the class's share of positive images) | same | every class ≥ 62 AP on VOC 2012 — Oquab et al. 2014, Table 2 |
+# | T4 | objects carry more signal than context: PRE-1000C mAP on *object-only* renders > on *context-only* renders > chance | VOC 2012 analog **validation** split rendered twice from the same scene plans | objects alone beat context alone, context alone is far above chance — Zhu, Xie & Yuille, "Object recognition with and without objects", IJCAI 2017 |
+# | T5 | weakly supervised score maps win the pointing game over the image centre | VOC 2012 analog **validation** split | centre 69.5 % vs CNN maps 80–90 % on VOC 2007 test; centre 27.8 % vs 50–58 % on COCO val — Zhang et al., "Top-down neural attention by excitation backprop", ECCV 2016 |
+# | T6 | seed spread of a test-split mAP ≤ 1.5 points | PRE-1000C, 3 seeds | test splits sized for it (the claims' intervals need it) |
+#
+# **Knobs that may be turned**, the same value for every row of a table: the world's difficulty knobs (`difficulty`,
+# `sibling_spread`, `instance_jitter`, `clutter`), scene and source resolution (`scene_long_side`, `source_size`),
+# object sizes, images per leaf (`source_train_per_leaf`), split sizes, and training budgets. A training budget is a
+# rule, not a number per row: **every network, every row alike, trains until its validation metric has not improved
+# for a fixed patience** (the CVPR'14 plateau rule for heads and NO PRETRAIN, the best validation epoch for the weak
+# nets), with a cap that no row reaches before converging; no row is cut short by the CPU budget while another
+# converges.
+#
+# **Rule.** Knobs are chosen on validation splits against T1–T6 only: never by looking at a claim's rows (no
+# PRE-1000C-vs-NO-PRETRAIN, PRE-1512-vs-PRE-1000C, F-vs-E or weak-net-vs-centre comparison is read while tuning)
+# and never on a test split. Measurements taken while the issue was written (`world.difficulty` 0.8 / 0.3 / 0.0,
+# 10-epoch source nets, 7 scales) moved the T2 baseline only from about 30–40 to 33–42 mAP, so T2 is not in any one of
+# those knobs; the next candidates are the head and its optimiser, scene resolution, object size relative to patches,
+# truncation and occluders.
+#
+# **Then test, once.** At the calibrated setting every claim runs with at least 3 source seeds (5 where an interval
+# straddles 0 and the budget allows) and is reported as it comes out. If a knob must change afterwards, the change and
+# its reason are added to the log below, and every claim is re-run.
+#
+# **Change log.** (empty: the profiles' values above are the ones the current tables ran with; T1–T6 are not yet
+# met by the quick profile — T1 is 19 : 1 today.)
+
+# %% [markdown]
 # ## What the analog does and does not capture
 #
 # ```{admonition} What the analog does and does not capture
