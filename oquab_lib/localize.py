@@ -180,6 +180,21 @@ def point_hits(points: torch.Tensor, gt_boxes: Sequence[torch.Tensor], tolerance
     return hits
 
 
+def pointing_accuracy(points: torch.Tensor, gt_boxes: Sequence[torch.Tensor], labels: torch.Tensor,
+                      tolerance: float = 18.0) -> float:
+    """The pointing game (Zhang et al., ECCV 2016): the share of (image, class) pairs with the class present
+    (``labels == 1``) whose point lies within ``tolerance`` px of a box of the class (as :func:`point_hits`).
+
+    points: [N, C, 2]; gt_boxes: N tensors [n_i, 5]; labels: [N, C] in {1, -1, 0}. Returns a fraction in [0, 1]
+    (NaN when no class is present anywhere). Unlike location AP it ignores the scores: it asks only *where*.
+    """
+    present = labels.detach().cpu() == 1
+    if not present.any():
+        return float("nan")
+    hits = point_hits(points, gt_boxes, tolerance) & present
+    return float(hits.sum()) / float(present.sum())
+
+
 def location_ap(points: torch.Tensor, scores: torch.Tensor, gt_boxes: Sequence[torch.Tensor], labels: torch.Tensor,
                 tolerance: float = 18.0) -> tuple[torch.Tensor, float]:
     """Point-based location prediction AP (CVPR 2015), per class and mean.

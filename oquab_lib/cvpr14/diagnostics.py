@@ -1,0 +1,85 @@
+"""Diagnostics of the CVPR'14 transfer claims: how the benefit of pretraining depends on the target's size.
+
+The paper pretrains on 1.2 M ImageNet images and transfers to 5,717 VOC 2012 train images, a ratio of 210 : 1. The
+mini world's ratio is far smaller, and NO PRETRAIN, which learns everything from the target, gains most from a large
+target. :func:`size_sweep` re-runs Table 2's pipeline with the target's training split cut to fractions of itself
+(a seeded subset, the same for every method; validation and test splits unchanged) and reports the test mAP of each
+method and seed, with the source : target ratio of each point, so a reader sees where along that axis our operating
+point sits and where the paper's does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from tqdm.auto import tqdm
+
+from oquab_lib.config import Run
+from oquab_lib.cvpr14.config import config, seeds
+from oquab_lib.cvpr14.tables import evaluate_entry, method_entry, table_data
+from oquab_lib.data.splits import resolve_splits
+
+PAPER_RATIO = 1_200_000 / 5_717  # ILSVRC-2012 train images per VOC 2012 train image (about 210)
+FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+METHODS = ("NO PRETRAIN", "PRE-1000C", "PRE-1512")
+
+
+def source_images(run: Run) -> int:
+    """Training images of the PRE-1000C source network (the mini world's ImageNet analog)."""
+    from oquab_lib.source.data import variant_samples
+
+    return len(variant_samples(run.data_root, "1000C", "train"))
+
+
+def size_sweep(run: Run, fractions: tuple[float, ...] = FRACTIONS, methods: tuple[str, ...] = METHODS,
+               progress: bool = False) -> pd.DataFrame:
+    """Test mAP (%) of Table 2's pipeline as its training split shrinks.
+
+    Columns: ``fraction, train images, source : target, method, seed, mAP``. Fraction 1 is Table 2 itself (its cache
+    entries are reused); smaller fractions cap the training split with ``cvpr14.max_images`` (a seeded subset).
+    """
+    cfg = config(run)
+    year, train, *_ = cfg.table2_splits
+    full_train = len(resolve_splits(run.data_root, cfg.table2_splits, cfg.holdout_seed, (0, 0, 0))["train"][2])
+    cap0 = cfg.max_images[0] or full_train
+    n_source = source_images(run)
+    rows = []
+    for fraction in tqdm(fractions, desc="target-size sweep", disable=not progress):
+        cap = max(1, round(fraction * min(cap0, full_train)))
+        # fraction 1 is Table 2's own configuration (its cache entries); smaller ones cap the training split
+        swept = cfg if fraction == 1.0 else dataclasses.replace(cfg, max_images=(cap, *cfg.max_images[1:]))
+        data = table_data(run, "table2", swept, progress)
+        for method in methods:
+            for seed in seeds(run):
+                _, _, aps = evaluate_entry(method_entry(run, data, method, seed, swept, progress=progress), data)
+                rows.append({"fraction": fraction, "train images": cap, "source : target": n_source / cap,
+                             "method": method, "seed": seed, "mAP": float(100 * np.nanmean(aps))})
+    return pd.DataFrame(rows)
+
+
+def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
+    """Test mAP against the number of target training images (log axis), mean ± std over seeds per
+    method; the top axis gives the source : target ratio, and the paper's 210 : 1 is marked when in range."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    sns.lineplot(sweep, x="train images", y="mAP", hue="method", marker="o", errorbar="sd", ax=axis)
+    axis.set_xscale("log")
+    ticks = sorted(sweep["train images"].unique())
+    axis.set_xticks(ticks, [str(t) for t in ticks])
+    axis.minorticks_off()
+    n_source = float((sweep["source : target"] * sweep["train images"]).iloc[0])
+    paper_point = n_source / PAPER_RATIO
+    if ticks[0] <= paper_point <= ticks[-1]:
+        axis.axvline(paper_point, color="grey", linestyle="--")
+        axis.annotate("paper's 210 : 1", (paper_point, axis.get_ylim()[1]), ha="left", va="top", color="grey")
+    top = axis.secondary_xaxis("top")
+    top.set_xticks(ticks, [f"{n_source / t:.0f}:1" for t in ticks])
+    top.minorticks_off()
+    top.set_xlabel("source : target training images")
+    axis.set_xlabel("target training images (VOC 2012 analog train split)")
+    axis.set_ylabel("test mAP (%)")
+    figure.tight_layout()
+    return figure
