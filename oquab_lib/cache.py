@@ -50,6 +50,9 @@ class CacheMiss(Exception):
 
 
 _hits_only = False
+# Open tallies (oquab_lib.session.cache_summary): each load_or_compute appends ("hit" | "computed", entry) to every
+# one, and a hit is then not printed, so a chapter prints one summary line per call instead of a line per entry.
+_tallies: list[list[tuple[str, Path]]] = []
 
 
 @contextlib.contextmanager
@@ -78,7 +81,9 @@ def load_or_compute(
     """
     entry = entry_dir(runs_dir, experiment, config)
     if is_complete(entry):
-        if verbose:
+        for tally in _tallies:
+            tally.append(("hit", entry))
+        if verbose and not _tallies:
             print(f"cache hit: {entry}")
         return entry
     if _hits_only:
@@ -93,6 +98,8 @@ def load_or_compute(
     if entry.exists():  # an incomplete leftover from an older layout: never trusted, replaced
         shutil.rmtree(entry)
     os.replace(work, entry)
+    for tally in _tallies:
+        tally.append(("computed", entry))
     return entry
 
 
