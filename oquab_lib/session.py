@@ -8,12 +8,15 @@ timings and results do not depend on what else the machine runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import torch
 
+from oquab_lib import cache
 from oquab_lib.config import Run, resolve
 from oquab_lib.data.synth import ensure_world
 
@@ -46,3 +49,20 @@ def ensure_data(run: Run, verbose: bool = True) -> None:
     """Generate the mini world of a synthetic profile if it is missing (a cache hit otherwise); real data: nothing."""
     if run.is_synthetic:
         ensure_world(run.data_root, run.section("world"), seed=WORLD_SEED, verbose=verbose)
+
+
+@contextlib.contextmanager
+def cache_summary(verbose: bool = False) -> Iterator[list[tuple[str, Any]]]:
+    """Count the results cache's hits and computed entries inside the block and print one line at its end
+    (``"42 results from the cache, 0 computed"``); ``verbose`` also lists each entry. Misses still say what they
+    compute as they start. Yields the ``(kind, entry)`` list it fills."""
+    tally: list[tuple[str, Any]] = []
+    cache._tallies.append(tally)
+    try:
+        yield tally
+    finally:
+        cache._tallies.remove(tally)
+    hits = sum(kind == "hit" for kind, _ in tally)
+    print(f"{hits} result{'s' if hits != 1 else ''} from the cache, {len(tally) - hits} computed")
+    if verbose:
+        print("\n".join(f"  {kind}: {entry}" for kind, entry in tally))
