@@ -15,7 +15,7 @@ from typing import Literal, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.errors import ConfigError
 

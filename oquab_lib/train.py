@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.cache import load_state_dict, save_state_dict
 

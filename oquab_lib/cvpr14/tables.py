@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib import cache
 from oquab_lib.cvpr14.config import Cvpr14Config, config, seeds

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from torch.nn import functional as F
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.data.coco import COCOImages, check_coco_root

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.cvpr15.data import ImageSet, scaled_shape, size_groups, to_network_input
 from oquab_lib.localize import score_map_argmax_to_image

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import torch
 from pycocotools.coco import COCO
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.data.classes import COCO_CLASSES
 from oquab_lib.data.images import load_rgb

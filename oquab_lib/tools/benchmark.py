@@ -13,7 +13,7 @@ import time
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.models import build_alexnet, count_flops, get_spec, normalization
 from oquab_lib.patches import crop_patches, tile_patches

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.config import PROFILES
 from oquab_lib.cvpr14.config import Cvpr14Config

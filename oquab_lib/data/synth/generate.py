@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.data.synth import render_jobs
 from oquab_lib.data.synth.actions import persons_in_image
