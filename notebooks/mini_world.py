@@ -57,9 +57,10 @@ from oquab_lib.data.classes import COCO_CLASSES, TARGETED_BY_1512, VOC_ACTIONS
 from oquab_lib.data.synth import (
     class_coverage,
     figures,
-    object_table,
+    object_tables,
     reference,
     sample_grid,
+    size_quartiles,
     source_statistics,
     world_statistics,
 )
@@ -151,7 +152,7 @@ if synthetic:
           f"{targeted.loc['hoofed mammal', 'ours: % of added']:.0f} % are hoofed mammals (paper "
           f"{targeted.loc['hoofed mammal', 'paper: % of added']:.0f} %). Under the five targeted superclasses, "
           f"1000C, 1000R, 1512 and 1512D hold "
-          f"{', '.join(str(source_stats.loc[x, 'targeted_classes']) for x in v.index)} classes respectively.")
+          f"{source_stats.loc[v.index, 'targeted_classes'].astype(str).str.cat(sep=', ')} classes respectively.")
 
 # %% [markdown]
 # ## What each variant holds of each VOC class
@@ -191,7 +192,7 @@ if synthetic:
 
 # %%
 if synthetic:
-    objects = {name: object_table(run.data_root, name) for name in ("voc07", "voc12", "action", "coco")}
+    objects = object_tables(run.data_root, ("voc07", "voc12", "action", "coco"))
     datasets = reference.dataset_comparison(run.data_root, objects)
     classes = reference.voc07_class_comparison(objects["voc07"])
 else:
@@ -212,7 +213,7 @@ datasets.round(2) if synthetic else datasets
 
 # %%
 # NBVAL_CHECK_OUTPUT
-classes.round({c: 2 if c == "ours: median size" else 1 for c in classes.columns}) if synthetic else classes
+classes.round(1).assign(**{"ours: median size": classes["ours: median size"].round(2)}) if synthetic else classes
 
 # %%
 if synthetic:
@@ -240,9 +241,7 @@ if synthetic:
               "COCO analog": objects["coco"]}
     figures.object_size_figure(tables)
     plt.show()
-    quartiles = {name: table["rel_size"].quantile([0.25, 0.5, 0.75]).tolist() for name, table in tables.items()}
-    print(f"Relative size, quartiles (25 / 50 / 75 %): "
-          f"{'; '.join(f'{n} {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}' for n, q in quartiles.items())}. Difficult objects: "
+    print(f"Relative size, quartiles (25 / 50 / 75 %): {size_quartiles(tables)}. Difficult objects: "
           f"{100 * objects['voc07']['difficult'].mean():.1f} % of the VOC 2007 analog's, "
           f"{100 * objects['voc12']['difficult'].mean():.1f} % of the VOC 2012 analog's; truncated: "
           f"{100 * objects['voc07']['truncated'].mean():.1f} % and {100 * objects['voc12']['truncated'].mean():.1f} %.")

@@ -39,16 +39,11 @@ where = torch.cuda.get_device_name(run.device) if run.device.startswith("cuda") 
 print(f"device: {where}; variants: {', '.join(variants)}")
 
 # %%
-tables = {
-    variant: benchmark.fcn_vs_patches(variant, num_images=n, repeats=r, device=run.device, seed=run.seed)
-    for variant, (n, r) in variants.items()
-}
+tables = benchmark.measure_variants(variants, device=run.device, seed=run.seed)
 
 # %%
-for variant, table in tables.items():
-    print(f"AlexNet variant '{variant}', images {table.attrs['image_size']}, device {table.attrs['device']}")
-    display(table.round({"seconds_per_image": 4, "gflops_per_image": 3}))
-    display(benchmark.speedup_table(table).round(1))
+benchmark.variants_table(tables).round({"seconds_per_image": 4, "gflops_per_image": 3, "measured speed-up": 1,
+                                        "FLOP ratio": 1})
 
 # %% [markdown]
 # ## Reading the numbers
@@ -61,14 +56,7 @@ for variant, table in tables.items():
 #   weigh more in small convolutions than in the patch pipeline's large batches.
 
 # %%
-for variant, table in tables.items():
-    ratios = benchmark.speedup_table(table)
-    single, multi = ratios.iloc[0], ratios.iloc[1]
-    print(
-        f"{variant}: one fully-convolutional pass is {single['measured speed-up']:.0f}x faster than {table.patches_per_image.iloc[0]} patches "
-        f"(FLOP ratio {single['FLOP ratio']:.0f}x); the multi-scale test is {multi['measured speed-up']:.1f}x faster "
-        f"(FLOP ratio {multi['FLOP ratio']:.1f}x)."
-    )
+print(benchmark.speedup_sentences(tables))
 
 # %% [markdown]
 # ## The patch pipeline's own cost
@@ -85,19 +73,11 @@ for variant, table in tables.items():
 # %%
 # variant -> images: random scenes of each profile's image size (pixels do not change the cost of tiling and cropping)
 overhead_images = {"smoke": {"smoke": 4}, "quick": {"quick": 200, "full": 1}, "full": {"full": 40}}[run.profile]
-overheads = {variant: benchmark_patches.patch_pipeline_overhead(variant, n, run.device, seed=run.seed)
-             for variant, n in overhead_images.items()}
-for variant, table in overheads.items():
-    print(f"AlexNet variant '{variant}': {table.attrs['images']} images, "
-          f"{table.attrs['patches_per_image']:.0f} patches per image, device {table.attrs['device']}")
-    display(table.round(3))
+overheads = benchmark_patches.measure_overheads(overhead_images, run.device, seed=run.seed)
+benchmark_patches.overheads_table(overheads).round(3)
 
 # %%
-for variant, table in overheads.items():
-    path = table.attrs["profile_path"]
-    ratio = table.loc[path, "overhead_ratio"]
-    print(f"{variant}: the profile's path, {path}, costs {ratio:.1%} of network time; goal <= 10 %: "
-          f"{'met' if ratio <= 0.10 else 'not met'} (device {table.attrs['device']}).")
+print(benchmark_patches.overhead_sentences(overheads, goal=0.10))
 
 # %% [markdown]
 # ## How long the `full` profile takes on this device

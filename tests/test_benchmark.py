@@ -39,3 +39,26 @@ def test_full_profile_estimate_multiplies_measured_seconds_by_the_workloads():
     table.attrs["variant"] = "quick"
     with pytest.raises(ValueError, match="full"):
         benchmark.full_profile_estimate(table)
+
+
+def test_variant_tables_and_sentences_of_the_performance_page():
+    import pandas as pd
+
+    from oquab_lib.tools import benchmark, benchmark_patches
+
+    table = pd.DataFrame({"patches_per_image": [500, 0, 0], "seconds_per_image": [1.0, 0.1, 0.5],
+                          "gflops_per_image": [100.0, 5.0, 20.0]}, index=pd.Index(["patches", "fcn", "multi"],
+                                                                                  name="pipeline"))
+    table.attrs.update(variant="quick", device="cpu", image_size="160x120")
+    combined = benchmark.variants_table({"quick": table})
+    assert combined.loc[("quick", "fcn"), "measured speed-up"] == 10.0
+    assert combined.loc[("quick", "multi"), "FLOP ratio"] == 5.0
+    assert benchmark.speedup_sentences({"quick": table}) == (
+        "quick (160x120 images, device cpu): one fully-convolutional pass is 10x faster than 500 patches (FLOP ratio "
+        "20x); the multi-scale test is 2.0x faster (FLOP ratio 5.0x).")
+    overhead = pd.DataFrame({"overhead_ratio": [0.3, 0.05]}, index=["fly", "cache"])
+    overhead.attrs.update(profile_path="cache", images=4, patches_per_image=55.0, device="cpu")
+    assert benchmark_patches.overheads_table({"quick": overhead}).loc[("quick", "fly"), "overhead_ratio"] == 0.3
+    assert benchmark_patches.overhead_sentences({"quick": overhead}) == (
+        "quick: 4 images, 55 patches per image; the profile's path, cache, costs 5.0% of network time; goal <= 10%: "
+        "met (device cpu).")

@@ -214,3 +214,12 @@ def test_figure_helpers_draw(world):
         fig = sample_grid(world, kind, **({"per_row": 3} if kind == "source" else {"n": 4}))
         assert fig.axes
         plt.close(fig)
+
+
+def test_size_quartiles_sentence():
+    import pandas as pd
+
+    from oquab_lib.data.synth import size_quartiles
+
+    tables = {"a": pd.DataFrame({"rel_size": [0.1, 0.2, 0.3, 0.4, 0.5]}), "b": pd.DataFrame({"rel_size": [1.0]})}
+    assert size_quartiles(tables) == "a 0.20 / 0.30 / 0.40; b 1.00 / 1.00 / 1.00"

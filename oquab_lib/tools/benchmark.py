@@ -152,3 +152,29 @@ def full_profile_estimate(table: pd.DataFrame, epochs: int = 20, source_nets: in
     estimate = pd.DataFrame(rows).set_index("step")
     estimate.attrs.update(device=table.attrs.get("device"))
     return estimate
+
+
+# ---------------------------------------------------------------------------------------------- the Performance page
+def measure_variants(variants: dict[str, tuple[int, int]], device: str, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """:func:`fcn_vs_patches` of each ``variant -> (images, repeats)``."""
+    return {variant: fcn_vs_patches(variant, num_images=n, repeats=r, device=device, seed=seed)
+            for variant, (n, r) in variants.items()}
+
+
+def variants_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every variant's timings beside its speed-ups (rows ``(variant, pipeline)``; no speed-up on the patch row)."""
+    rows = {variant: table.join(speedup_table(table)) for variant, table in tables.items()}
+    return pd.concat(rows, names=["variant"])
+
+
+def speedup_sentences(tables: dict[str, pd.DataFrame]) -> str:
+    """One sentence per variant: image size, device, and the speed-ups of single- and multi-scale testing."""
+    lines = []
+    for variant, table in tables.items():
+        single, multi = speedup_table(table).iloc[0], speedup_table(table).iloc[1]
+        lines.append(
+            f"{variant} ({table.attrs['image_size']} images, device {table.attrs['device']}): one fully-convolutional "
+            f"pass is {single['measured speed-up']:.0f}x faster than {table.patches_per_image.iloc[0]} patches (FLOP "
+            f"ratio {single['FLOP ratio']:.0f}x); the multi-scale test is {multi['measured speed-up']:.1f}x faster "
+            f"(FLOP ratio {multi['FLOP ratio']:.1f}x).")
+    return "\n".join(lines)

@@ -143,3 +143,25 @@ def patch_pipeline_overhead(variant: str = "quick", num_images: int = 200, devic
                        patches_per_image=times["patches"] / num_images,
                        profile_path=shared if uses_crop_cache(variant) else on_the_fly)
     return table
+
+
+def measure_overheads(images: dict[str, int], device: str = "cpu", seed: int = 0) -> dict[str, pd.DataFrame]:
+    """:func:`patch_pipeline_overhead` of each ``variant -> number of images``."""
+    return {variant: patch_pipeline_overhead(variant, n, device, seed=seed) for variant, n in images.items()}
+
+
+def overheads_table(overheads: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every variant's two paths in one table (rows ``(variant, path)``)."""
+    return pd.concat(overheads, names=["variant"])
+
+
+def overhead_sentences(overheads: dict[str, pd.DataFrame], goal: float = 0.10) -> str:
+    """Per variant: images, patches per image, and whether the profile's own path meets the overhead ``goal``."""
+    lines = []
+    for variant, table in overheads.items():
+        path = table.attrs["profile_path"]
+        ratio = table.loc[path, "overhead_ratio"]
+        lines.append(f"{variant}: {table.attrs['images']} images, {table.attrs['patches_per_image']:.0f} patches per "
+                     f"image; the profile's path, {path}, costs {ratio:.1%} of network time; goal <= {goal:.0%}: "
+                     f"{'met' if ratio <= goal else 'not met'} (device {table.attrs['device']}).")
+    return "\n".join(lines)

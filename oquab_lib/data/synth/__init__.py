@@ -85,13 +85,15 @@ from oquab_lib.data.synth.generate import ensure_world
 from oquab_lib.data.synth.stats import (
     class_coverage,
     object_table,
+    object_tables,
+    size_quartiles,
     source_statistics,
     world_statistics,
 )
 from oquab_lib.data.synth.world_config import WorldConfig
 
-__all__ = ["ensure_world", "WorldConfig", "world_statistics", "source_statistics", "object_table", "class_coverage",
-           "sample_grid"]
+__all__ = ["ensure_world", "WorldConfig", "world_statistics", "source_statistics", "object_table", "object_tables",
+           "size_quartiles", "class_coverage", "sample_grid"]
 
 
 def sample_grid(*args, **kwargs):

@@ -156,3 +156,14 @@ def _lineage(nodes: dict, node: str | None):
     while node is not None:
         yield node
         node = nodes[node]["parent"]
+
+
+def object_tables(root: str | os.PathLike, datasets=("voc07", "voc12", "action", "coco")) -> dict[str, pd.DataFrame]:
+    """:func:`object_table` of each dataset, by name."""
+    return {name: object_table(root, name) for name in datasets}
+
+
+def size_quartiles(tables: dict[str, pd.DataFrame]) -> str:
+    """``"name q25 / q50 / q75; …"`` of each table's ``rel_size`` column (the relative object size)."""
+    quartiles = {name: table["rel_size"].quantile([0.25, 0.5, 0.75]).tolist() for name, table in tables.items()}
+    return "; ".join(f"{n} {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}" for n, q in quartiles.items())
