@@ -9,14 +9,28 @@
 # %% [markdown]
 # # Claims: every verdict of both papers
 #
-# Each chapter records, for each claim of the paper it reproduces, the paper's figure, ours with its spread over
-# source-network seeds, and a verdict: **reproduced**, **tie** (the difference is smaller than twice the seed spread)
-# or **not reproduced**. This page gathers them from the results cache of the chapters executed before it, so it
-# always shows the numbers of the same build.
+# Each chapter records, for each claim of the paper it reproduces, the paper's figure, ours (mean ± std over seeds)
+# and a verdict computed by one rule, `oquab_lib.report`:
 #
-# Three columns say how firm each verdict is: the **difference** the verdict measured (better minus worse, in mAP or
-# AP points), the **threshold** it was compared with (twice the seed spread; below it, a tie) and their ratio, the
-# **margin**. A margin near 1 means the verdict sits on the tie line: a few tenths of a point would flip it.
+# - **"A beats B"** (an ordering): the 95 % confidence interval of the mean difference A − B over seeds. Paired t
+#   (n − 1 degrees of freedom) when seed *s* of A and seed *s* of B share something real (the same trained model
+#   under two test procedures, the same network on two class subsets, the same source network), Welch's t otherwise.
+#   **Reproduced** when the interval lies above 0, **not reproduced** when it lies below 0, **undecided** otherwise.
+# - **"A ≈ B"** (an equivalence): two one-sided tests at 5 % each against a margin that the chapter fixes, and
+#   justifies, before its results; **reproduced** when the 90 % interval of A − B lies inside ±margin, **not
+#   reproduced** when it lies wholly outside, **undecided** otherwise.
+# - With fewer than two seeds no verdict is decisive: **undecided (one seed)**. Where the seeds vary only the new
+#   layers (the `full` profile's source network is torchvision's, the same for every seed), the record says "head
+#   seeds only, spread understated".
+#
+# A worked example. Three seeds give PRE-1512U − PRE-1512 differences of +2, +3 and +4 mAP (paired: seed *s* of both
+# rows uses source network *s*). Their mean is 3.0, their standard deviation 1.0, its standard error 1/√3 = 0.58;
+# with 2 degrees of freedom the 97.5 % quantile of Student's t is 4.30, so the interval is 3.0 ± 4.30 × 0.58 =
+# [+0.5, +5.5]. It lies above 0: *reproduced*. Had the differences been +0, +3 and +6, the interval [−4.5, +10.5]
+# would hold 0: *undecided*, however large the mean.
+#
+# The page shows the records of this build's profile and config only (a hash of the resolved config and data);
+# records left by runs of another profile or config are listed apart, below, and count for nothing here.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -30,34 +44,27 @@ overrides = {}
 from oquab_lib import report, session
 
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-claims = report.claims_table(run.runs_dir)
-print(f"{len(claims)} claims recorded by the chapters of this build (profile {run.profile}).")
+claims, others = report.claims_page(run)
+print(f"{len(claims)} claims recorded by the chapters of this build (profile {run.profile}, config "
+      f"{report.run_config_hash(run)}): {report.verdict_counts(claims)}.")
 
 # %%
 report.claims_display(claims)
-
-# %%
-counts = claims["verdict"].value_counts()
-print(", ".join(f"{verdict}: {count}" for verdict, count in counts.items()) or "No chapter has recorded a claim yet.")
 
 # %% [markdown]
 # **How firm are these verdicts?** The same seed on the same machine gives the same numbers, to the last digit. On
 # another CPU they move a little: PyTorch picks its vector kernels by the instruction set the CPU offers, and they
 # round differently (on one machine, forcing AVX2 instead of AVX-512 with `ATEN_CPU_CAPABILITY=avx2` moved the
 # validation accuracy of the PRE-1000C source networks by 0.7 and 0.8 points), so every trained network ends slightly
-# elsewhere. We saw what that
-# does to the verdicts: the quick build with two seeds, run on two machines a day apart, gave 9 reproduced / 8 tie /
-# 2 not reproduced on one and 5 / 12 / 2 on the other. Nine verdicts changed, most between *tie* and a win. The
-# largest swing was F ≈ E: a difference of −2.8 under a threshold of 5.8 on one machine, −4.8 over a threshold of 1.8
-# on the other; the means moved by two points, but the spread estimated from two seeds shrank from 2.9 to 0.9. Two
-# seeds estimate a spread poorly, so the quick profile now runs three. Read a verdict whose margin is between about
-# 0.5 and 2 as "leaning", not as settled; the numbers behind it are in its chapter. To firm one up, re-run its chapter
-# with more seeds (each new seed pretrains its own source networks, so this takes a while), then this page; both are
-# written under `out/` (`make book` rebuilds the book itself with the profile's seeds):
+# elsewhere. An interval that ends near 0 (or near the margin) can cross it on another machine; the interval column
+# shows how near each one is. With few seeds the intervals are wide and many verdicts are *undecided*: that is the
+# honest answer, not a failure. To firm one up, re-run its chapter with more seeds (each new seed pretrains its own
+# source networks, so this takes a while), then this page **with the same overrides** (the page only shows records
+# of its own config); both are written under `out/`:
 #
 # ```bash
 # make chapter NB=cvpr15_table1 ARGS="-p overrides \"{'cvpr15.seeds': [0, 1, 2, 3, 4]}\""
-# make chapter NB=claims
+# make chapter NB=claims ARGS="-p overrides \"{'cvpr15.seeds': [0, 1, 2, 3, 4]}\""
 # ```
 #
 # The CVPR'14 chapters take `cvpr14.num_seeds` (Tables 1 and 2, figures) and `actions.seeds` (Table 3).
@@ -65,3 +72,13 @@ print(", ".join(f"{verdict}: {count}" for verdict, count in counts.items()) or "
 # The chapter links lead to the tables and figures behind each verdict. Absolute numbers of the mini world are not
 # comparable with the paper's (see the introduction); the verdicts compare the *direction* of each effect, measured
 # with the same code that runs on real data under the `full` profile.
+
+# %% [markdown]
+# ## Records of other profiles or configs
+#
+# Left by earlier runs sharing this `runs/` folder (another profile, other seeds or overrides, other data); shown for
+# reference only.
+
+# %%
+print(f"{len(others)} records of other profiles or configs" + (": none." if others.empty else ":"))
+others[["profile", "config_hash", "chapter", "claim", "verdict", "n_seeds"]] if len(others) else None

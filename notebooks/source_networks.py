@@ -22,9 +22,9 @@
 # control, **PRE-1512D**: as many extra classes as 1512, drawn *away* from the targeted superclasses, with the same
 # image count and width.
 #
-# This chapter pretrains every variant with every source seed the later chapters use (two in the quick profile) and
-# shows their source accuracy and training curves. The results are cached: the CVPR 2014 and 2015 chapters load these
-# networks instead of training them again. The paper's numbers (top-5 error on the source validation set, %):
+# This chapter pretrains every variant with every source seed the later chapters use (the profile's seeds, printed
+# below) and shows their source accuracy and training curves. The results are cached: the CVPR 2014 and 2015
+# chapters load these networks instead of training them again. The paper's numbers (top-5 error on the source validation set, %):
 
 # %%
 from oquab_lib import session, source
@@ -98,7 +98,7 @@ source.paper_vs_ours(runs) if runs is not None else None
 if runs is not None:
     errors = runs.groupby("network")["val top-5 error (%)"].mean()
     top1 = runs.groupby("network")["val top-1 (%)"].mean()
-    saturated = [name for name, value in errors.items() if value < 2.0]
+    saturated = errors[errors < 2.0].index.tolist()
     print(f"source top-1 ranges from {top1.min():.1f} % to {top1.max():.1f} %, top-5 error from {errors.min():.1f} % "
           f"to {errors.max():.1f} % (paper: 18 % and 21.8 % top-5 error).")
     print("saturated (top-5 error < 2 %): " + (", ".join(saturated) if saturated else "none, as intended"))

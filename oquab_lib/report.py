@@ -62,6 +62,14 @@ def paper_vs_ours(
     return pd.DataFrame.from_dict(table, orient="index", columns=columns)
 
 
+def headline_vs_ours(paper: pd.DataFrame, ours: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """The paper's headline quantities (``value``, ``source``) beside ours (``mean``, ``std`` columns) as
+    ``"mean ± std"``, for the quantities both have."""
+    both = paper.join(ours, how="inner")
+    both["ours"] = [format_mean_std(m, s, digits) for m, s in zip(both["mean"], both["std"])]
+    return both[["value", "source", "ours"]]
+
+
 # ---------------------------------------------------------------------------------------------- statistics
 def t_quantile(probability: float, df: float) -> float:
     """The ``probability`` (in (0.5, 1)) quantile of Student's t with ``df`` > 0 degrees of freedom (whole or not).
@@ -172,6 +180,11 @@ def head_seeds_only(run: Run) -> bool:
     return not run.is_synthetic
 
 
+def values(by_method: dict[str, pd.DataFrame], method: str, column: str = "mAP") -> pd.Series | None:
+    """``by_method[method][column]``: a method's per-seed values, or ``None`` when the method was not computed."""
+    return by_method[method][column] if method in by_method else None
+
+
 def _measured(a: pd.Series, b: pd.Series, labels: tuple[str, str], unit: str) -> str:
     return (f"{labels[0]} {format_mean_std(a.mean(), a.std())} vs {labels[1]} "
             f"{format_mean_std(b.mean(), b.std())} {unit}")
@@ -216,11 +229,13 @@ def equivalence(run: Run, chapter: str, claim: str, a, b, *, margin: float, pair
                    paper_figure=paper_figure, labels=labels, unit=unit)
 
 
-def orderings(run: Run, chapter: str, comparisons: Sequence[tuple[str, pd.Series, pd.Series]], *, paired: bool,
-              paper: str, paper_figure: str, labels: tuple[str, str] = ("", ""), unit: str = "mAP") -> list[Claim]:
-    """:func:`ordering` for each ``(claim, better, worse)`` of a list (e.g. one per ablation setting)."""
-    return [ordering(run, chapter, claim, better, worse, paired=paired, paper=paper, paper_figure=paper_figure,
-                     labels=labels, unit=unit) for claim, better, worse in comparisons]
+def orderings(run: Run, chapter: str, comparisons: Sequence[tuple], *, paired: bool, paper: str,
+              paper_figure: str = "", labels: tuple[str, str] = ("", ""), unit: str = "mAP") -> list[Claim]:
+    """:func:`ordering` for each ``(claim, better, worse)`` or ``(claim, better, worse, paper_figure)`` of a list (e.g.
+    one per ablation setting or dataset, as the library builds them); ``paper_figure`` is the default figure."""
+    return [ordering(run, chapter, claim, better, worse, paired=paired, paper=paper,
+                     paper_figure=figure[0] if figure else paper_figure, labels=labels, unit=unit)
+            for claim, better, worse, *figure in comparisons]
 
 
 def sentence(record: Claim) -> str:

@@ -19,3 +19,9 @@ def format_mean_std(mean: float, std: float, digits: int = 1) -> str:
     if std is None or (isinstance(std, float) and math.isnan(std)):
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def by_level(table: pd.DataFrame, level: str = "method") -> dict[str, pd.DataFrame]:
+    """``{value: its rows}`` for each value of an index ``level`` (in table order), that level dropped: e.g. each
+    method's per-seed rows of a ``(method, seed)`` table."""
+    return {name: table.xs(name, level=level) for name in table.index.unique(level)}

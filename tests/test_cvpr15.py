@@ -365,3 +365,20 @@ def test_ground_truth_packs_boxes_and_unpacks_them_per_image_even_when_empty(tmp
     loaded = cvpr15_results._unpack(cache.load_state_dict(tmp_path / "p.pt"))
     assert [b.shape[0] for b in loaded.boxes] == [1, 0, 3]
     assert all(torch.equal(a, b) for a, b in zip(loaded.boxes, boxes)) and loaded.ids == ["a", "b", "c"]
+
+
+def test_comparisons_for_the_verdicts_are_indexed_by_seed():
+    from oquab_lib.cvpr15.tables import ablation_comparisons, location_comparisons, seed_values
+
+    table = pd.DataFrame([{"ablation": "pool", "setting": s, "seed": seed, "classification mAP": m + seed}
+                          for s, m in (("max", 50), ("avg", 40)) for seed in (1, 0)])
+    (claim, paper, other), = ablation_comparisons(table)
+    assert claim == "pool: the paper's choice beats avg"
+    assert paper.to_dict() == {1: 51, 0: 50} and other.to_dict() == {1: 41, 0: 40}
+    assert seed_values(table, "classification mAP", setting="none").empty
+    location = pd.DataFrame([{"dataset": d, "method": m, "seed": 0, "mAP": v} for d, m, v in (
+        ("VOC 2012 val", "weak net (ours)", 30.0), ("VOC 2012 val", "image centre", 20.0),
+        ("COCO val", "weak net (ours)", 10.0), ("COCO val", "image centre", 12.0))])
+    voc, coco = location_comparisons(location)
+    assert voc[0].endswith("(VOC 2012 val): beats the image centre") and voc[1].tolist() == [30.0]
+    assert coco[2].tolist() == [12.0] and coco[3] == "41.2 location mAP (no baseline given)"

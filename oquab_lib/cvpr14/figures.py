@@ -203,6 +203,11 @@ def ablation(run: Any, kind: str, method: str = "PRE-1000C", progress: bool = Tr
     return pd.DataFrame(rows, columns=["setting", "seed", "val mAP", "k"])
 
 
+def ablations(run: Any, method: str = "PRE-1000C", progress: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`ablation` of every kind in :data:`ABLATIONS`, by kind."""
+    return {kind: ablation(run, kind, method, progress) for kind in ABLATIONS}
+
+
 def ablation_figure(tables: dict[str, pd.DataFrame]) -> Figure:
     """Validation mAP against each ablated choice (``tables[kind]`` from :func:`ablation`).
 

@@ -12,12 +12,15 @@ from oquab_lib.cvpr15.tables import (
     LOCATION_METHODS,
     METHODS,
     ablation_claims,
+    ablation_comparisons,
     ablation_summary,
     ablation_table,
     coco_classification_table,
     headline_table,
+    location_comparisons,
     location_table,
     per_method,
+    seed_values,
     strong_provenance,
     summary,
     voc_classification_table,
@@ -27,5 +30,5 @@ from oquab_lib.cvpr15.tables import (
 __all__ = [
     "Cvpr15Config", "config", "seeds", "METHODS", "LOCATION_METHODS", "voc_classification_table", "strong_provenance",
     "per_method", "summary", "location_table", "coco_classification_table", "headline_table", "ablation_table",
-    "ablation_summary", "ablation_claims", "weak_model",
+    "ablation_summary", "ablation_claims", "ablation_comparisons", "weak_model", "seed_values", "location_comparisons",
 ]

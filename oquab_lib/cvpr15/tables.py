@@ -134,6 +134,32 @@ def per_method(table: pd.DataFrame, column: str = "method") -> dict[str, pd.Data
     return {name: group[numeric].reset_index(drop=True) for name, group in table.groupby(column, sort=False)}
 
 
+def seed_values(table: pd.DataFrame, value: str = "mAP", **where: str) -> pd.Series:
+    """``value`` per seed (index ``seed``) of the rows whose columns equal ``where`` (e.g. ``method=...``); empty when
+    none match. Seeds index the values, so two methods' values of seed s can be paired."""
+    rows = table
+    for column, wanted in where.items():
+        rows = rows[rows[column] == wanted]
+    return rows.set_index("seed")[value]
+
+
+def location_comparisons(location: pd.DataFrame) -> list[tuple[str, pd.Series, pd.Series, str]]:
+    """Per dataset of a :func:`location_table`: ``(claim, weak net's location mAP per seed, image centre's, the
+    paper's figure)``. The two rows of seed s rank the same weak net's scores, only the points differ (paired)."""
+    from oquab_lib.paper import paper_table
+
+    paper = paper_table("cvpr15_headline")["value"]
+    comparisons = []
+    for dataset in location["dataset"].unique():
+        paper_name = "VOC 2012 val" if dataset.startswith("VOC") else "MS COCO val"
+        comparisons.append((f"the weak net predicts object locations ({dataset}): beats the image centre",
+                            seed_values(location, dataset=dataset, method=LOCATION_METHODS[0]),
+                            seed_values(location, dataset=dataset, method="image centre"),
+                            f"{paper[HEADLINE['location'].format(dataset=paper_name)]} location mAP (no baseline "
+                            f"given)"))
+    return comparisons
+
+
 def summary(table: pd.DataFrame, by: list[str], value: str = "mAP") -> pd.DataFrame:
     """Mean, sample std (ddof=1) and number of seeds of ``value`` per group, groups in table order."""
     grouped = table.groupby(by, sort=False)[value]
@@ -304,3 +330,16 @@ def ablation_claims(table: pd.DataFrame, value: str = "classification mAP"):
         paper = group[group["setting"] == settings[0]][value].reset_index(drop=True)
         for setting in settings[1:]:
             yield ablation, setting, paper, group[group["setting"] == setting][value].reset_index(drop=True)
+
+
+def ablation_comparisons(table: pd.DataFrame, value: str = "classification mAP") -> list[tuple[str, pd.Series,
+                                                                                                   pd.Series]]:
+    """``(claim, the paper's setting per seed, the alternative's per seed)`` per alternative of each ablation; values
+    are indexed by seed (every setting of seed s starts from source network s: paired)."""
+    comparisons = []
+    for ablation, group in table.groupby("ablation", sort=False):
+        settings = list(dict.fromkeys(group["setting"]))
+        paper = seed_values(group, value, setting=settings[0])
+        comparisons += [(f"{ablation}: the paper's choice beats {setting}", paper,
+                         seed_values(group, value, setting=setting)) for setting in settings[1:]]
+    return comparisons
