@@ -38,3 +38,10 @@ def test_scratch_sentence_comes_from_the_numbers():
     text = claims.scratch_sentence(TABLE, paper_table("cvpr14_table2"), count=1)
     assert text.startswith("NO PRETRAIN's mAP is ") and "(paper: -8.4)" in text  # 70.9 - mean(78.7, 76.3, 82.8)
     assert claims.scratch_lead(TABLE.drop(index="NO PRETRAIN", level="method")) is None
+
+
+def test_scratch_lead_leaves_out_classes_without_ap():
+    table = TABLE.copy()
+    table[VOC_CLASSES[0]] = float("nan")  # no positive test image of that class
+    assert VOC_CLASSES[0] not in claims.scratch_lead(table).index and "nan" not in claims.scratch_sentence(
+        table, paper_table("cvpr14_table2"))

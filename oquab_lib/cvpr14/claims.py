@@ -36,7 +36,8 @@ def scratch_lead(table: pd.DataFrame) -> pd.Series | None:
     means = table.groupby(level="method").mean()
     if "NO PRETRAIN" not in means.index or len(means) < 2:
         return None
-    return (means.loc["NO PRETRAIN"] - means.drop("NO PRETRAIN").mean()).drop("mAP").sort_values()
+    lead = means.loc["NO PRETRAIN"] - means.drop("NO PRETRAIN").mean()
+    return lead.drop("mAP").dropna().sort_values()  # NaN: a class without a positive test image
 
 
 def scratch_sentence(table: pd.DataFrame, paper: pd.DataFrame, count: int = 4) -> str:
