@@ -27,3 +27,11 @@ def test_the_scan_finds_every_kind_of_loop():
 def test_notebook_has_no_loop_def_or_class(notebook):
     assert len(NOTEBOOKS) >= 11
     assert forbidden_nodes(notebook.read_text()) == [], f"{notebook.name}: move this logic into oquab_lib"
+
+
+def test_no_module_uses_tqdm_auto():
+    """tqdm.auto prints "TqdmWarning: IProgress not found" in a kernel without ipywidgets (every chapter's top)."""
+    root = Path(__file__).resolve().parents[1]
+    users = [p.name for p in [*(root / "oquab_lib").rglob("*.py"), *NOTEBOOKS] if "tqdm.auto" in
+             p.read_text().replace('not tqdm.auto: see CONTRIBUTING', '')]
+    assert users == []

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import config, seeds
