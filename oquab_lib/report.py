@@ -72,21 +72,11 @@ def headline_vs_ours(paper: pd.DataFrame, ours: pd.DataFrame, digits: int = 1) -
 
 # ---------------------------------------------------------------------------------------------- statistics
 def t_quantile(probability: float, df: float) -> float:
-    """The ``probability`` (in (0.5, 1)) quantile of Student's t with ``df`` > 0 degrees of freedom (whole or not).
+    """The ``probability`` (in (0.5, 1)) quantile of Student's t with ``df`` > 0 degrees of freedom (whole or not:
+    Welch's are not), from ``scipy.stats``."""
+    from scipy import stats  # lazy: only chapters that decide a claim need it
 
-    Inverts the t CDF, ``1 - I_x(df/2, 1/2) / 2`` with ``x = df / (df + t²)`` (the regularised incomplete beta of
-    mpmath, which torch already installs: the project's environment has no scipy), by a bracketing root search.
-    """
-    import mpmath  # lazy: only chapters that decide a claim need it
-
-    def upper_tail(t):
-        return mpmath.betainc(df / 2, 0.5, 0, df / (df + t * t), regularized=True) / 2
-
-    low, high = 0.0, 1e4  # the tail falls from 1/2 at 0; at 1e4 it is below 1e-4 for any df >= 1
-    while high - low > 1e-10 * max(1.0, high):  # bisection: slow (60 steps) but cannot miss the root
-        middle = (low + high) / 2
-        low, high = (middle, high) if upper_tail(middle) > 1 - probability else (low, middle)
-    return (low + high) / 2
+    return float(stats.t.ppf(probability, df))
 
 
 @dataclass(frozen=True)
