@@ -174,13 +174,13 @@ def _context():
 
 
 def _run(jobs: dict[str, list], tax: Taxonomy, cfg: WorldConfig, seed: int, out: Path, workers: int,
-         verbose: bool) -> dict[str, list]:
+         verbose: bool, mode: str = "full", desc: str = "mini world") -> dict[str, list]:
     batches = [(kind, items[i:i + BATCH[kind]]) for kind, items in jobs.items()
                for i in range(0, len(items), BATCH[kind])]
     results: dict[str, list] = {kind: [] for kind in jobs}
     total = sum(len(items) for items in jobs.values())
-    args = (tax, cfg, seed, str(out))
-    with tqdm(total=total, desc="mini world", unit="img", disable=not verbose or total < 100) as bar:
+    args = (tax, cfg, seed, str(out), mode)
+    with tqdm(total=total, desc=desc, unit="img", disable=not verbose or total < 100) as bar:
         if workers <= 1:
             render_jobs.init_worker(*args)
             stream = map(render_jobs.run_batch, batches)

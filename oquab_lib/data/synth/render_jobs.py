@@ -27,8 +27,9 @@ def item_rng(seed: int, stream: str, *index: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), STREAMS[stream], *map(int, index)])
 
 
-def init_worker(tax: Taxonomy, cfg: WorldConfig, seed: int, out: str) -> None:
-    _STATE.update(tax=tax, cfg=cfg, seed=seed, out=Path(out), knobs=cfg.knobs(),
+def init_worker(tax: Taxonomy, cfg: WorldConfig, seed: int, out: str, mode: str = "full") -> None:
+    """``mode``: how scenes are rendered (:data:`~oquab_lib.data.synth.scenes.RENDER_MODES`; the world: "full")."""
+    _STATE.update(tax=tax, cfg=cfg, seed=seed, out=Path(out), knobs=cfg.knobs(), mode=mode,
                   vocab={"voc": set(VOC_BINDING.values()), "coco": set(COCO_BINDING.values())})
 
 
@@ -53,13 +54,15 @@ def _source_item(kind: str, item: tuple[int, str, int]) -> None:
 
 
 def _scene_item(kind: str, item: tuple[int, str]) -> tuple[tuple[int, int], list]:
-    """Render scene ``index`` of a stream into ``relative path``; return its size and object records."""
+    """Render scene ``index`` of a stream into ``relative path``; return its size and object records (the full
+    scene's in every render mode, so a variant re-draws exactly the attempt its world kept)."""
     index, rel_path = item
     many = kind == "coco"
     vocab = _STATE["vocab"]["coco" if many else "voc"]
     for attempt in range(MAX_ATTEMPTS):
         rng = item_rng(_STATE["seed"], kind, index, attempt)
-        image, records = compose_scene(_STATE["tax"], vocab, rng, _STATE["cfg"], _STATE["knobs"], many=many)
+        image, records = compose_scene(_STATE["tax"], vocab, rng, _STATE["cfg"], _STATE["knobs"], many=many,
+                                       mode=_STATE["mode"])
         if any(r.concept in vocab for r in records):
             break
     _save(image, _STATE["out"] / rel_path)

@@ -8,6 +8,12 @@ from what is visible at the end: its box is the extent of its visible pixels, ``
 leaves the image, ``occluded`` when more than a quarter of its in-image pixels are covered, ``difficult`` when it is
 tiny (visible box long side under ``difficult_min_size`` of the image's long side) or mostly hidden (more than
 ``difficult_max_hidden``). Objects with fewer than 6 visible pixels are not annotated at all.
+
+Render modes (the context-vs-object diagnostic) draw the same scene plan with a part of it removed: ``"context"``
+leaves out every instance of the annotated vocabulary (riders and table items included), ``"object"`` keeps only
+those, on a flat mid-grey instead of the context background. A removed instance is drawn onto a throwaway canvas,
+so every random number is drawn exactly as in the ``"full"`` render: the records, the camera's jitter and noise and
+every kept pixel are those of the full scene.
 """
 
 from __future__ import annotations
@@ -31,10 +37,13 @@ from oquab_lib.data.synth.species import (
     sample_instance,
 )
 from oquab_lib.data.synth.taxonomy import Taxonomy
+from oquab_lib.errors import ConfigError
 
 ASPECTS = ((4, 3, 0.6), (3, 2, 0.2), (3, 4, 0.2))  # (w, h, probability): VOC's 500x375, 500x333, 375x500
 ORIENTED_PLANS = frozenset({"quadruped", "bird", "fish", "person", "wheeled", "twowheeler", "aircraft", "boat"})
 MIN_VISIBLE_PIXELS = 6
+RENDER_MODES = ("full", "context", "object")
+NEUTRAL_GREY = (128, 128, 128)  # object-only renders: the objects on flat mid-grey (then the same camera jitter)
 
 
 @dataclass
@@ -171,15 +180,23 @@ class SceneBuilder:
             self.attach(inst, concept, table, None, spot, inst.leaf.size * table.attrs["ppm"],
                         pose={"flip": bool(self.rng.random() < 0.5), "angle": 0.0, "shear": 0.0, "squash": 1.0})
 
-    def render(self, image: Image.Image, cfg) -> tuple[Image.Image, list[ObjectRecord]]:
-        """Draw every placed object far to near; return the image and one record per visible object."""
+    def render(self, image: Image.Image, cfg, keep: set[str] | None = None,
+               drop: set[str] | None = None) -> tuple[Image.Image, list[ObjectRecord]]:
+        """Draw every placed object far to near; return the image and one record per visible object.
+
+        ``keep`` / ``drop``: concepts whose instances alone are drawn / are left out (the others, or those, go to a
+        throwaway canvas, which consumes the same random numbers, so the rest of the image and the records do not
+        change; records always describe the full scene).
+        """
         idmap = Image.new("L", self.size, 0)
         id_draw = ImageDraw.Draw(idmap)
+        scratch = Image.new(image.mode, self.size) if keep is not None or drop is not None else None
         own = {}
         order = sorted(range(len(self.placed)), key=lambda i: -self.placed[i].depth)
         for i in order:
             p = self.placed[i]
-            draw_instance(image, p.inst, p.linear, p.offset, self.rng, id_draw, i + 1)
+            shown = (keep is None or p.concept in keep) and (drop is None or p.concept not in drop)
+            draw_instance(image if shown else scratch, p.inst, p.linear, p.offset, self.rng, id_draw, i + 1)
             own[i] = int(np.count_nonzero(np.asarray(idmap) == i + 1))
         ids = np.asarray(idmap)
         records = [self._record(i, ids, own[i], cfg) for i in range(len(self.placed))]
@@ -206,8 +223,14 @@ class SceneBuilder:
 
 
 def compose_scene(tax: Taxonomy, vocab: set[str], rng: np.random.Generator, cfg, knobs: dict,
-                  many: bool = False) -> tuple[Image.Image, list[ObjectRecord]]:
-    """One scene for a vocabulary (the concepts that get annotated). ``many``: COCO-like (more, smaller objects)."""
+                  many: bool = False, mode: str = "full") -> tuple[Image.Image, list[ObjectRecord]]:
+    """One scene for a vocabulary (the concepts that get annotated). ``many``: COCO-like (more, smaller objects).
+
+    ``mode`` (:data:`RENDER_MODES`): ``"full"``; ``"context"``: the vocabulary's instances removed; ``"object"``:
+    only them, on flat grey. The records are the full scene's in every mode.
+    """
+    if mode not in RENDER_MODES:
+        raise ConfigError(f"compose_scene: mode={mode!r}; accepted: {', '.join(RENDER_MODES)}")
     weights = {k: (t.coco if many else t.voc) for k, t in TEMPLATES.items() if (t.coco if many else t.voc) > 0}
     template = TEMPLATES[weighted_choice(weights, rng)]
     size = scene_size(cfg.scene_long_side, rng)
@@ -232,4 +255,8 @@ def compose_scene(tax: Taxonomy, vocab: set[str], rng: np.random.Generator, cfg,
             b.add_rider(placed)
         if concept == "table":
             b.add_table_group(placed, has(TABLE_ITEMS))
-    return b.render(context_background(template.context, size, b.horizon, rng), cfg)
+    background = context_background(template.context, size, b.horizon, rng)  # drawn in every mode: same rng use
+    if mode == "object":
+        background = Image.new(background.mode, size, NEUTRAL_GREY)
+    return b.render(background, cfg, keep=vocab if mode == "object" else None,
+                    drop=vocab if mode == "context" else None)
