@@ -6,22 +6,50 @@ target. :func:`size_sweep` re-runs Table 2's pipeline with the target's training
 (a seeded subset, the same for every method; validation and test splits unchanged) and reports the test mAP of each
 method and seed, with the source : target ratio of each point, so a reader sees where along that axis our operating
 point sits and where the paper's does.
+
+:func:`variant_val_map` scores the validation images of Table 2 as re-rendered in another tree (the context-only and
+object-only renders of :mod:`oquab_lib.data.synth.variants`) with Table 2's trained model of a (method, seed) and the
+``k`` it chose on the world's validation split: the CVPR'14 side of the context-vs-object diagnostic
+(:mod:`oquab_lib.cvpr15.context`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from torch import Tensor
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
+from oquab_lib import cache
 from oquab_lib.config import Run
-from oquab_lib.cvpr14.config import config, seeds
-from oquab_lib.cvpr14.tables import evaluate_entry, method_entry, table_data
+from oquab_lib.cvpr14.config import Cvpr14Config, config, seeds
+from oquab_lib.cvpr14.features import (
+    PatchSet,
+    build_patch_set,
+    patch_features,
+    patch_inputs,
+    random_network,
+    source_network,
+    torch_threads,
+)
+from oquab_lib.cvpr14.tables import (
+    NO_PRETRAIN,
+    NUM_CLASSES,
+    TableData,
+    ap_fractions,
+    evaluate_entry,
+    image_scores,
+    method_entry,
+    patch_probabilities,
+    table_data,
+)
 from oquab_lib.data.splits import resolve_splits
+from oquab_lib.models import TransferHead, TransferNet, normalization, use_band_lrn
 
 PAPER_RATIO = 1_200_000 / 5_717  # ILSVRC-2012 train images per VOC 2012 train image (about 210)
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
@@ -83,3 +111,50 @@ def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
     axis.set_ylabel("test mAP (%)")
     figure.tight_layout()
     return figure
+
+
+# ------------------------------------------------------------------------------------------ context vs object
+def _posteriors(run: Run, method: str, seed: int, entry: Path, patch_set: PatchSet, cfg: Cvpr14Config,
+                progress: bool) -> Tensor:
+    """Patch posteriors ``[P, 21]`` of ``patch_set`` through the trained model of ``entry`` (weights ``model.pt``)."""
+    if method == NO_PRETRAIN:  # the whole network was trained: rebuild it as _scratch_entry did, then load it
+        _, source = random_network(run, seed)
+        net = use_band_lrn(TransferNet(source, NUM_CLASSES + 1, cfg.head_hidden, freeze="none", dropout=cfg.dropout,
+                                       seed=seed))
+        fetch = patch_inputs(patch_set, cfg, run.runs_dir, net.spec.input_size, *normalization(net.spec), run.device,
+                             progress=progress)
+    else:  # a head on frozen FC7 features of the method's source network
+        source_key, source = source_network(run, cfg, method, seed, progress)
+        features = patch_features(source, source_key, patch_set, cfg, run.runs_dir, run.device, progress=progress)
+        net = TransferHead(features.shape[1], NUM_CLASSES + 1, cfg.head_hidden, cfg.dropout)
+        fetch = lambda rows: features[rows].float()  # noqa: E731
+    net.load_state_dict(cache.load_state_dict(entry / "model.pt"))
+    with torch_threads(cfg.threads):
+        return patch_probabilities(net, fetch, len(patch_set.boxes), cfg.feature_batch_size, run.device, cfg.amp,
+                                   f"score {patch_set.name}", progress)
+
+
+def variant_val_map(run: Run, data: TableData, method: str, seed: int, data_root: Path | str,
+                    cfg: Cvpr14Config | None = None, progress: bool = False) -> float:
+    """Validation mAP (%) of Table 2's trained ``(method, seed)`` on its validation images read from ``data_root``
+    (a variant tree holding the same image ids and annotations), at the ``k`` it chose on the world's validation
+    split. ``data_root`` = the run's own gives that validation mAP itself. Cached per (model, tree)."""
+    cfg = cfg or config(run)
+    entry = method_entry(run, data, method, seed, cfg, progress=progress)
+    k, val_maps, _ = evaluate_entry(entry, data, test=False)
+    if Path(data_root).resolve() == Path(run.data_root).resolve():
+        return val_maps[k]
+    val = data.sets["val"]
+    patch_set = build_patch_set(Path(data_root), val.key["year"], val.key["split"], val.image_ids, cfg, run.runs_dir,
+                                progress)
+    k_number = next(v for v in cfg.k_values if str(v) == k)
+
+    def compute(work: Path) -> None:
+        probs = _posteriors(run, method, seed, entry, patch_set, cfg, progress)
+        cache.save_state_dict(work / "scores.pt", {"scores": image_scores(probs, patch_set, (k_number,))[k]})
+
+    key = {"model": entry.name, "patches": patch_set.key, "k": k}
+    name = f"cvpr14-variant-{method.lower().replace(' ', '')}-s{seed}"
+    scores = cache.load_state_dict(cache.load_or_compute(run.runs_dir, name, key, compute, verbose=progress)
+                                   / "scores.pt")["scores"]
+    return float(100 * np.nanmean(ap_fractions(scores, patch_set.image_labels, data.protocol)))
