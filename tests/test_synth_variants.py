@@ -18,6 +18,7 @@ from oquab_lib.data.synth.variants import ensure_variant, variant_root
 from oquab_lib.data.synth.world_config import WorldConfig
 from oquab_lib.data.voc import parse_annotation
 from oquab_lib.errors import ConfigError, DataError
+from tests.fixtures import write_vocdevkit
 
 
 def file_hashes(root, skip=()):
@@ -122,5 +123,17 @@ def test_context_table_rows_and_columns(world, tmp_path):
     summary = context.context_summary(table)
     assert list(summary.columns) == ["full", "context-only", "object-only"]
     assert list(summary.index) == ["PRE-1000C", "NO PRETRAIN", context.WEAK, context.CHANCE]
-    assert context.t4_sentence(table).startswith("T4 (objects carry more signal than context): PRE-1000C scores")
+    assert context.t4_sentence(table).startswith("T4 (objects carry more signal than context), on 20 validation")
+    kept = context.retained_share(table)
+    assert list(kept.columns) == ["context-only keeps (%)", "object-only keeps (%)"] and context.CHANCE not in kept.index
     assert context.context_table(run).equals(table)  # warm: read from the cache, same numbers
+
+
+def test_real_data_runs_skip_with_a_reason(tmp_path):
+    write_vocdevkit(tmp_path, "2007")
+    write_vocdevkit(tmp_path, "2012")
+    run = resolve("full", tmp_path, "cpu", 0, tmp_path / "runs", None)
+    table = context.context_table(run)
+    assert table.empty and "real data" in table.attrs["skipped"]
+    assert context.context_summary(table).empty and context.retained_share(table).empty
+    assert context.t4_sentence(table).startswith("T4 not measured: real data")
