@@ -52,6 +52,12 @@ COCO analog (``coco.py``)
     ``coco/annotations/instances_{train,val}.json`` (COCO's real category ids 1..90 with its ten gaps; segmentation is
     the box polygon) and images in ``coco/{train,val}/``; readable by pycocotools.
 
+Context-only and object-only renders (``variants.py``, on demand)
+    ``ensure_variant(root, "context" | "object")`` re-renders a VOC2012 split (default ``val``) from the same scene
+    plans and random streams, without the 20 classes' objects or with only them on flat grey, into
+    ``<root>/variants/<mode>/VOCdevkit/VOC2012`` (annotations and split files copied: the labels are the original
+    ones). The world itself never changes; the context-vs-object diagnostic (``oquab_lib.cvpr15.context``) reads them.
+
 Difficulty (``WorldConfig.difficulty``, 0..1)
     A throwaway prototype (about 200 leaves, 48-px images, well-separated siblings, little clutter) reached 94 %
     source top-1, which made the 1512-vs-1000C gap twice the paper's. The source task must stay well below
