@@ -48,13 +48,13 @@ WEAK = "weak net (CVPR'15 F)"
 CHANCE = "chance"
 
 
-def render_roots(run: Run, data: TableData, workers: int = 2, progress: bool = False) -> dict[str, Path]:
+def render_roots(run: Run, data: TableData, workers: int = 2) -> dict[str, Path]:
     """``{render label: data root}``: the world, and its context-only / object-only trees of Table 2's validation
-    split (rendered on first use)."""
+    split (rendered on first use, with a progress bar; silent when cached)."""
     split = data.sets["val"].key["split"]
     roots = {RENDERS["full"]: Path(run.data_root)}
     for mode in ("context", "object"):
-        roots[RENDERS[mode]] = ensure_variant(run.data_root, mode, split, workers, verbose=progress)
+        roots[RENDERS[mode]] = ensure_variant(run.data_root, mode, split, workers, verbose=True)
     return roots
 
 
@@ -102,7 +102,7 @@ def context_table(run: Run, progress: bool = False) -> pd.DataFrame:
     voc_classification_table(run, cfg15, ("weak",), progress)
     val = data.sets["val"]
     rows = []
-    for render, root in render_roots(run, data, progress=progress).items():
+    for render, root in render_roots(run, data).items():
         rows += [{"model": m, "seed": s, "render": render,
                   "mAP": variant_val_map(run, data, m, s, root, cfg14, progress)}
                  for m in CVPR14_MODELS for s in cvpr14_seeds(run)]
@@ -158,7 +158,7 @@ def example_figure(run: Run, count: int = 4, progress: bool = False) -> plt.Figu
         axis.text(0.5, 0.5, "no renders: real data (the renders need the mini world's generator)", ha="center")
         return figure
     data = table_data(run, "table2", cvpr14_config(run), progress)
-    roots = render_roots(run, data, progress=progress)
+    roots = render_roots(run, data)
     ids = data.sets["val"].image_ids[:count]
     figure, axes = plt.subplots(len(ids), len(roots), figsize=(2.4 * len(roots), 2.0 * len(ids)), squeeze=False)
     for row, image_id in enumerate(ids):
