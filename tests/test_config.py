@@ -1,7 +1,11 @@
+import dataclasses
+
 import pytest
 
+import oquab_lib.sections  # noqa: F401  (registers the sections' dataclasses, as session.start does)
 from oquab_lib.config import PROFILE_NAMES, PROFILES, apply_overrides, profile_sections, resolve
 from oquab_lib.errors import ConfigError
+from oquab_lib.schema import SECTION_SCHEMAS
 
 
 def test_every_profile_has_the_same_sections():
@@ -59,11 +63,6 @@ def test_full_profile_rejects_a_data_root_that_is_not_a_vocdevkit(tmp_path):
 
 
 # ---- every field of every section's dataclass, overridable in every profile, type- and range-checked ----------------
-
-import dataclasses  # noqa: E402
-
-import oquab_lib.sections  # noqa: E402,F401  (registers the sections' dataclasses, as session.start does)
-from oquab_lib.schema import SECTION_SCHEMAS  # noqa: E402
 
 
 @pytest.fixture

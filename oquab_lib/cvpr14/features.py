@@ -40,7 +40,7 @@ from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.splits import ids_hash
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.errors import ConfigError, DataError, OquabError
-from oquab_lib.models import build_alexnet, normalization, use_band_lrn
+from oquab_lib.models import build_alexnet, default_weights_path, normalization, use_band_lrn
 from oquab_lib.patches import crop_patches, label_patches, tile_patches
 
 __all__ = [
@@ -260,10 +260,12 @@ def source_network(run: Any, cfg: Cvpr14Config, method: str, seed: int, progress
         entry = Path(cfg.source_entries[variant])
         return f"user-{variant}-{entry.resolve()}", pretrain.load_source_network(entry)
     if variant == "1000C":
-        try:
-            return "torchvision-alexnet-1000C", pretrain.torchvision_alexnet_1000C(cfg.weights_path)
-        except ConfigError as err:
-            raise SourceUnavailable(str(err)) from None
+        # No file at torch's default place: the row is skipped (with a printed reason). A file the user named, or a
+        # corrupt / wrong-shaped one anywhere, stops the run with load_imagenet_weights' one-line ConfigError.
+        if cfg.weights_path is None and not default_weights_path().is_file():
+            raise SourceUnavailable(f"{method}: no AlexNet ImageNet weights at {default_weights_path()}; copy "
+                                    f"torchvision's file there or pass overrides={{'cvpr14.weights_path': '<file>'}}")
+        return "torchvision-alexnet-1000C", pretrain.torchvision_alexnet_1000C(cfg.weights_path)
     raise SourceUnavailable(f"{method}: no source network for variant {variant}; pretrain one and pass "
                             f"overrides={{'cvpr14.source_entries': {{'{variant}': '<entry folder>'}}}}")
 
