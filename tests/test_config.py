@@ -3,7 +3,13 @@ import dataclasses
 import pytest
 
 import oquab_lib.sections  # noqa: F401  (registers the sections' dataclasses, as session.start does)
-from oquab_lib.config import PROFILE_NAMES, PROFILES, apply_overrides, profile_sections, resolve
+from oquab_lib.config import (
+    PROFILE_NAMES,
+    PROFILES,
+    apply_overrides,
+    profile_sections,
+    resolve,
+)
 from oquab_lib.errors import ConfigError
 from oquab_lib.schema import SECTION_SCHEMAS
 
@@ -83,7 +89,7 @@ def test_full_accepts_documented_keys_its_dict_does_not_list(vocdevkit):
                  "cvpr14.difficult_policy": "drop", "cvpr14.background_fraction": 0.2, "cvpr14.k_values": [1, "max"],
                  "cvpr14.min_overlap": 0.6, "cvpr14.table2_methods": ["PRE-1000C"], "cvpr15.tolerance": 10.0,
                  "cvpr15.dropout": 0.2}
-    assert not set(k.split(".")[1] for k in overrides) & set(PROFILES["full"]["cvpr14"]) - {"max_images"}
+    assert not {k.split(".")[1] for k in overrides} & set(PROFILES["full"]["cvpr14"]) - {"max_images"}
     run = resolve("full", data_root=vocdevkit, device="cpu", overrides=overrides)
     assert run.section("cvpr14")["scales"] == [1, 2] and run.section("cvpr15")["tolerance"] == 10.0
 
