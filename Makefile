@@ -14,7 +14,7 @@ SMOKE_WORLD := $(CURDIR)/data/miniworld-smoke
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: book test venv world notebooks html unit nbval chapter clean
+.PHONY: book test venv world notebooks html unit nbval chapter gpu-check clean
 
 ## venv: create .venv (if missing) and install the package, editable, with the book and test extras.
 venv: $(STAMP)
@@ -62,6 +62,13 @@ test: unit nbval
 ## chapter: run one chapter, e.g. make chapter NB=cvpr14_table2 ARGS="-p profile full -p data_root /data"
 chapter: venv
 	$(PY) -m oquab_lib.tools.runner notebooks/$(NB).py out/$(NB).ipynb $(ARGS)
+
+## gpu-check: what a user with one NVIDIA GPU runs first: the CUDA variants of the device tests, a few AMP training
+## steps and the full-size throughputs, written to book/gpu_check.json (the Performance page shows it). Without a GPU
+## the CPU side of the device tests runs, then it says so and exits 0. Not a step of `make test`.
+gpu-check: venv
+	$(PY) -m pytest -q tests/test_devices.py
+	$(PY) -m oquab_lib.tools.gpu_check --out book/gpu_check.json
 
 clean:
 	rm -rf _build book/executed $(SMOKE)

@@ -30,7 +30,7 @@ import platform
 import torch
 
 from oquab_lib import session
-from oquab_lib.tools import benchmark, benchmark_patches, build_times
+from oquab_lib.tools import benchmark, benchmark_patches, build_times, gpu_check
 
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 # variant -> (images, repeats): the full-size CPU measurement is kept to one image so the quick book stays fast.
@@ -121,3 +121,16 @@ else:
 
 # %%
 print(f"This page was measured on: {where}.")
+
+# %% [markdown]
+# `make gpu-check` (the first thing to run on a GPU machine: the CUDA device tests, a few AMP training steps of the
+# weak net at full resolution, the throughput of both pipelines) writes its figures to `book/gpu_check.json`; the
+# last ones recorded here are shown below, with the device that measured them.
+
+# %%
+gpu = gpu_check.load()
+if gpu is None:
+    print("No `make gpu-check` record here (book/gpu_check.json): run it on a machine with an NVIDIA GPU.")
+else:
+    print(f"make gpu-check on {gpu['device']} (torch {gpu['torch']}, CUDA {gpu['cuda']}), images {gpu['image_size']}")
+    display(gpu_check.summary(gpu).round(1))

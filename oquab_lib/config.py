@@ -12,12 +12,14 @@ section into its own dataclass, so a typo in a key fails at construction with th
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from oquab_lib.errors import ConfigError
+from oquab_lib.schema import SECTION_SCHEMAS, check_value, from_section
 
 PROFILE_NAMES = ("smoke", "quick", "full")
 NOTEBOOK_PARAMETERS = ("profile", "data_root", "device", "seed", "runs_dir", "overrides")
@@ -185,17 +187,31 @@ def profile_sections(profile: str) -> dict[str, dict[str, Any]]:
 
 
 def apply_overrides(sections: dict[str, dict[str, Any]], overrides: dict[str, Any]) -> None:
-    """Apply ``{"section.key": value}`` overrides in place; an unknown section or key is a one-line ConfigError."""
+    """Apply ``{"section.key": value}`` overrides in place. A key is accepted when it is a field of the section's
+    registered dataclass (:data:`SECTION_SCHEMAS`), or else listed in the profile's dict; the value must fit the
+    field's type and range. Anything else is a one-line ConfigError naming the key and what is accepted."""
     for dotted, value in overrides.items():
         section, _, key = dotted.partition(".")
         if section not in sections or not key:
             raise ConfigError(
                 f"override {dotted!r}: expected 'section.key' with section in {', '.join(sections)}"
             )
-        if key not in sections[section]:
-            accepted = ", ".join(f"{section}.{k}" for k in sections[section]) or "(none)"
+        schema = SECTION_SCHEMAS.get(section)
+        known = [f.name for f in dataclasses.fields(schema)] if schema else list(sections[section])
+        if key not in known:
+            accepted = ", ".join(f"{section}.{k}" for k in known) or "(none)"
             raise ConfigError(f"override {dotted!r}: unknown parameter; accepted: {accepted}")
+        if schema:
+            check_value(section, key, value, schema)
         sections[section][key] = value
+
+
+def check_sections(sections: dict[str, dict[str, Any]]) -> None:
+    """Build every registered section's dataclass from the resolved dicts: types, ranges and the dataclasses' own
+    cross-field checks (``__post_init__``) fail here, before any compute."""
+    for name, schema in SECTION_SCHEMAS.items():
+        if name in sections:
+            from_section(name, schema, sections[name])
 
 
 def default_data_root(profile: str) -> Path:
@@ -218,6 +234,7 @@ def resolve(
     """
     sections = profile_sections(profile)
     apply_overrides(sections, dict(overrides or {}))
+    check_sections(sections)
     if profile == "full" and not data_root:
         raise ConfigError("profile 'full' needs data_root: the folder holding VOCdevkit/ (and coco/), e.g. -p data_root /data")
     root = Path(data_root) if data_root else default_data_root(profile)

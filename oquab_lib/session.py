@@ -33,7 +33,15 @@ def start(
     runs_dir: str | os.PathLike = "runs",
     overrides: dict[str, Any] | None = None,
 ) -> Run:
-    """Resolve a chapter's parameters and prepare its data; returns the :class:`~oquab_lib.config.Run`."""
+    """Resolve a chapter's parameters and prepare its data; returns the :class:`~oquab_lib.config.Run`.
+
+    Every field of every section's dataclass may be overridden (``{"cvpr14.scales": [1, 2]}``); its type and range
+    are checked here, before any compute (a one-line ConfigError naming the key, the value and what is accepted).
+    """
+    # registers the sections' dataclasses (oquab_lib/schema.py); imported here, not at module top, because the
+    # experiment packages sit above this module and some of them import it
+    import oquab_lib.sections  # noqa: F401
+
     run = resolve(profile, data_root, device, seed, runs_dir, overrides)
     # The papers' tables have 21 columns: a chapter shows them whole, not elided (set here, not at import time).
     pd.set_option("display.max_columns", 40)

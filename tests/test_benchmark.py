@@ -62,3 +62,16 @@ def test_variant_tables_and_sentences_of_the_performance_page():
     assert benchmark_patches.overhead_sentences({"quick": overhead}) == (
         "quick: 4 images, 55 patches per image; the profile's path, cache, costs 5.0% of network time; goal <= 10%: "
         "met (device cpu).")
+
+
+def test_full_profile_estimate_counts_no_pretrain_epochs_and_seeds():
+    import pandas as pd
+    import pytest
+
+    table = pd.DataFrame({"seconds_per_image": [2.0, 0.1, 0.5]}, index=["patches", "one scale", "six scales"])
+    table.attrs["variant"] = "full"
+    estimate = benchmark.full_profile_estimate(table, scratch_epochs=90, scratch_seeds=2)
+    row = estimate.loc["CVPR'14 Table 2: NO PRETRAIN, every seed"]
+    assert row["passes"] == 180
+    assert row["hours"] == pytest.approx(5717 * 180 * 2.0 * benchmark.FULL_TRAIN_FACTOR / 3600)
+

@@ -215,7 +215,7 @@ def test_full_profile_sources_are_skipped_with_a_reason(world, tmp_path):
     cfg = Cvpr14Config.from_section(run.section("cvpr14"))
     with pytest.raises(SourceUnavailable, match="source_entries"):
         source_network(run, cfg, "PRE-1512", 0)
-    with pytest.raises(SourceUnavailable, match="missing.pth"):
+    with pytest.raises(ConfigError, match="missing.pth"):  # a file the user named fails loudly, not skipped
         source_network(run, cfg, "PRE-1000C", 0)
     with pytest.raises(ConfigError, match="accepted"):
         source_network(run, cfg, "PRE-9000", 0)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from oquab_lib.config import Run
 from oquab_lib.errors import ConfigError
 from oquab_lib.patches import PAPER_SCALES
+from oquab_lib.schema import FRACTION, POSITIVE, Accepts, at_least, from_section, one_of
 
 
 @dataclass
@@ -59,6 +60,19 @@ class Cvpr14Config:
     weights_path: str | None = None  # torchvision AlexNet ImageNet weights (PRE-1000C); None = torch hub cache
     source_entries: dict[str, str] = field(default_factory=dict)  # variant -> folder with meta.json + weights.pt
 
+    # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
+    ACCEPTS: ClassVar[dict[str, Accepts]] = {
+        "scales": POSITIVE, "min_overlap": FRACTION, "overlap_measure": one_of("iou", "side"),
+        "partial": one_of("exclude", "background"), "difficult_policy": one_of("ignore", "include", "drop"),
+        "head_hidden": at_least(1), "dropout": Accepts(0, 1, high_open=True), "background_fraction": FRACTION,
+        "lr": POSITIVE, "momentum": FRACTION, "batch_size": at_least(1), "max_epochs": at_least(1),
+        "scratch_lr": POSITIVE, "scratch_batch_size": at_least(1), "scratch_max_epochs": at_least(1),
+        "num_seeds": at_least(1), "table1_methods": one_of("PRE-1000C", "RANDOM"),
+        "table2_methods": one_of("NO PRETRAIN", "PRE-1000C", "PRE-1000R", "PRE-1512", "PRE-1512D"),
+        "ablation_hidden": at_least(1), "ablation_background": FRACTION, "feature_batch_size": at_least(1),
+        "feature_dtype": one_of("float32", "float16"),
+    }
+
     def __post_init__(self) -> None:
         for name in ("scales", "table1_splits", "table2_splits", "head_hidden", "k_values", "table1_methods",
                      "table2_methods", "ablation_background", "max_images"):
@@ -76,11 +90,8 @@ class Cvpr14Config:
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> Cvpr14Config:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"cvpr14.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
-        return cls(**section)
+        return from_section("cvpr14", cls, section)
+
 
     def tiling_key(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("scales", "min_overlap", "overlap_measure", "partial",

@@ -39,8 +39,9 @@ from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.splits import ids_hash
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
+from oquab_lib.disk import array_bytes, check_free_space
 from oquab_lib.errors import ConfigError, DataError, OquabError
-from oquab_lib.models import build_alexnet, normalization, use_band_lrn
+from oquab_lib.models import build_alexnet, default_weights_path, normalization, use_band_lrn
 from oquab_lib.patches import crop_patches, label_patches, tile_patches
 
 __all__ = [
@@ -122,8 +123,9 @@ def image_store(patch_set: PatchSet, runs_dir: Path, progress: bool = True) -> n
     key = {k: patch_set.key[k] for k in patch_set.key if k in ("world", "data_root", "year", "split", "ids")}
 
     def compute(work: Path) -> None:
-        store = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8,
-                                          shape=(patch_set.num_images, 3, height, width))
+        shape = (patch_set.num_images, 3, height, width)
+        check_free_space(work, array_bytes(shape, np.uint8), f"the decoded images of {patch_set.name}")
+        store = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8, shape=shape)
         for n, path in enumerate(tqdm(patch_set.image_paths, desc=f"decode {patch_set.name}", disable=not progress)):
             image = load_rgb_tensor(path)
             w, h = patch_set.sizes[n].tolist()
@@ -172,9 +174,10 @@ def patch_crops(patch_set: PatchSet, out_size: int, runs_dir: Path, batch_size: 
     key = {**patch_set.key, "crop_size": out_size, "skip_excluded": skip_excluded}
 
     def compute(work: Path) -> None:
+        shape = (len(patch_set.boxes), 3, out_size, out_size)
+        check_free_space(work, array_bytes(shape, np.uint8), f"the patch crops of {patch_set.name}")
         store = image_store(patch_set, runs_dir, progress)
-        out = np.lib.format.open_memmap(work / "crops.npy", mode="w+", dtype=np.uint8,
-                                        shape=(len(patch_set.boxes), 3, out_size, out_size))
+        out = np.lib.format.open_memmap(work / "crops.npy", mode="w+", dtype=np.uint8, shape=shape)
         todo = used_rows(patch_set, skip_excluded)
         chunks = todo.split(batch_size)
         for rows in tqdm(chunks, desc=f"crop {patch_set.name}", disable=not progress or len(chunks) < 2):
@@ -260,10 +263,12 @@ def source_network(run: Any, cfg: Cvpr14Config, method: str, seed: int, progress
         entry = Path(cfg.source_entries[variant])
         return f"user-{variant}-{entry.resolve()}", pretrain.load_source_network(entry)
     if variant == "1000C":
-        try:
-            return "torchvision-alexnet-1000C", pretrain.torchvision_alexnet_1000C(cfg.weights_path)
-        except ConfigError as err:
-            raise SourceUnavailable(str(err)) from None
+        # No file at torch's default place: the row is skipped (with a printed reason). A file the user named, or a
+        # corrupt / wrong-shaped one anywhere, stops the run with load_imagenet_weights' one-line ConfigError.
+        if cfg.weights_path is None and not default_weights_path().is_file():
+            raise SourceUnavailable(f"{method}: no AlexNet ImageNet weights at {default_weights_path()}; copy "
+                                    f"torchvision's file there or pass overrides={{'cvpr14.weights_path': '<file>'}}")
+        return "torchvision-alexnet-1000C", pretrain.torchvision_alexnet_1000C(cfg.weights_path)
     raise SourceUnavailable(f"{method}: no source network for variant {variant}; pretrain one and pass "
                             f"overrides={{'cvpr14.source_entries': {{'{variant}': '<entry folder>'}}}}")
 
@@ -291,10 +296,12 @@ def patch_features(net: nn.Module, source_key: str, patch_set: PatchSet, cfg: Cv
            "cache_crops": cfg.cache_crops, "skip_excluded": skip_excluded}
 
     def compute(work: Path) -> None:
+        shape = (len(patch_set.boxes), net.fc7.out_features)
+        check_free_space(work, array_bytes(shape, cfg.feature_dtype), f"the FC7 features of {patch_set.name}")
         fetch = patch_inputs(patch_set, cfg, runs_dir, net.spec.input_size, *normalization(net.spec), device,
                              skip_excluded, progress)
         out = np.lib.format.open_memmap(work / "features.npy", mode="w+", dtype=np.dtype(cfg.feature_dtype),
-                                        shape=(len(patch_set.boxes), net.fc7.out_features))
+                                        shape=shape)
         with torch_threads(cfg.threads):
             _extract(use_band_lrn(copy.deepcopy(net)).to(device).eval(), patch_set, fetch, out, cfg, device,
                      skip_excluded, progress)

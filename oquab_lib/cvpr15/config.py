@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from oquab_lib.config import Run
 from oquab_lib.errors import ConfigError
+from oquab_lib.schema import FRACTION, POSITIVE, Accepts, at_least, from_section, one_of
 from oquab_lib.weak_net import POOLINGS
 
 KINDS = ("weak", "strong_weak", "full_images")
@@ -66,6 +67,16 @@ class Cvpr15Config:
     preload_limit: int = 20000  # splits up to this many images are decoded into memory; larger: decoded on access
     cache_c5: bool = True  # keep the test splits' C5 maps on disk, shared by the models of one source (c5_store)
 
+    # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
+    ACCEPTS: ClassVar[dict[str, Accepts]] = {
+        "pooling": one_of(*POOLINGS), "strong_head": one_of("cvpr14", "dense"), "hidden": at_least(1),
+        "dropout": Accepts(0, 1, high_open=True), "lse_r": POSITIVE, "image_size": at_least(1),
+        "train_scales": POSITIVE, "test_scales": POSITIVE, "val_scales": POSITIVE, "strong_scales": POSITIVE,
+        "epochs": at_least(1), "coco_epochs": at_least(1), "batch_size": at_least(1), "lr": POSITIVE,
+        "val_fraction": Accepts(0, 1, high_open=True), "strong_epochs": at_least(1), "max_images": at_least(1),
+        "location_frame": at_least(1), "workers": at_least(1), "eval_batch_size": at_least(1),
+    }
+
     def __post_init__(self) -> None:
         for name in ("train_scales", "test_scales", "val_scales", "seeds", "strong_scales"):
             setattr(self, name, tuple(float(v) if "scales" in name else int(v) for v in getattr(self, name)))
@@ -83,11 +94,8 @@ class Cvpr15Config:
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> Cvpr15Config:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"cvpr15.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
-        return cls(**section)
+        return from_section("cvpr15", cls, section)
+
 
     def replace(self, **changes: Any) -> Cvpr15Config:
         return dataclasses.replace(self, **changes)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,17 +255,34 @@ class WeakBatches:
             batches += list(order.split(self.batch_size))
         return [batches[i] for i in torch.randperm(len(batches), generator=self.generator).tolist()]
 
+    def _decoded(self, plan: list[Tensor], pool: ThreadPoolExecutor | None) -> Iterator[list[Tensor]]:
+        """The images of each planned batch, in order. With a pool, decoding runs ahead of training by about
+        2 x num_workers images: with batch_size=1 a pool that decoded batch by batch would hold one image at a time.
+        The decoded images do not depend on the model, so reading ahead changes no result."""
+        if pool is None:
+            yield from ([self.images[i] for i in batch.tolist()] for batch in plan)
+            return
+        pending: deque[list[Future]] = deque()
+        queued, upcoming = 0, iter(plan)
+        for _ in plan:
+            while queued < 2 * self.num_workers and (batch := next(upcoming, None)) is not None:
+                pending.append([pool.submit(self.images.__getitem__, i) for i in batch.tolist()])
+                queued += len(batch)
+            futures = pending.popleft()
+            queued -= len(futures)
+            yield [future.result() for future in futures]
+
     def __iter__(self):
         low, high = self.scale_range
         pool = ThreadPoolExecutor(self.num_workers) if self.num_workers > 0 else None
+        plan = self._plan()
         try:
-            for n, batch in enumerate(self._plan()):
+            for n, (batch, decoded) in enumerate(zip(plan, self._decoded(plan, pool))):
                 if self.on_batch is not None:
                     self.on_batch(n)
                 factor = low + (high - low) * float(torch.rand((), generator=self.generator))
                 flips = torch.rand(len(batch), generator=self.generator) < 0.5
-                fetch = pool.map if pool is not None else map
-                pictures = [p.to(self.device) for p in fetch(self.images.__getitem__, batch.tolist())]
+                pictures = [p.to(self.device) for p in decoded]
                 if self.whole_image:
                     side = (self.input_size, self.input_size)
                     pictures = [resize_uint8(p, side) for p in pictures]
@@ -273,4 +291,4 @@ class WeakBatches:
                 yield to_network_input(stacked, size, self.mean, self.std, flips), self.labels[batch]
         finally:
             if pool is not None:
-                pool.shutdown()
+                pool.shutdown(cancel_futures=True)

@@ -137,6 +137,9 @@ def cvpr14_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHe
     settings = cvpr14.config(run)
     if len(settings.head_hidden) != 1:  # only FCa -> FCb maps onto the two adaptation convs
         return None
+    if not run.is_synthetic:  # hours of CVPR'14 patch features on real data: say so where the reader sees it
+        print(f"row E starts from CVPR'14 Table 2's {method} head: that pipeline runs now unless cached "
+              "(cvpr15.strong_head='dense' uses our dense-window head instead)")
     try:
         data = cvpr14.table_data(run, "table2", settings, progress)
         entry = cvpr14.method_entry(run, data, method, seed, settings, progress=progress)

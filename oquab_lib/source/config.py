@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from oquab_lib.config import Run
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import ALEXNET_SPECS
+from oquab_lib.schema import FRACTION, POSITIVE, Accepts, at_least, from_section, one_of
 
 # Fields that change how fast a run goes, not what it computes: left out of the cache key.
 RUNTIME_ONLY_FIELDS = ("num_workers", "threads", "fast_lrn")
@@ -40,6 +41,13 @@ class SourceConfig:
     fast_lrn: bool = True  # train with LRN computed as a banded conv (same function, ~1.7x faster on CPU)
     resize: int = 0  # side images are rescaled + centre-cropped to before cropping; 0: round(crop * 256 / 224)
 
+    # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
+    ACCEPTS: ClassVar[dict[str, Accepts]] = {
+        "arch": one_of(*ALEXNET_SPECS), "schedule": one_of("step", "plateau"), "init": one_of("he", "default"),
+        "epochs": at_least(1), "batch_size": at_least(1), "lr": POSITIVE, "dropout": Accepts(0, 1, high_open=True),
+        "momentum": FRACTION, "lr_gamma": POSITIVE, "wide_fc_mult": POSITIVE,
+    }
+
     def __post_init__(self) -> None:
         self.lr_milestones = tuple(self.lr_milestones)
         if self.arch not in ALEXNET_SPECS:
@@ -55,11 +63,8 @@ class SourceConfig:
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> SourceConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"source.{unknown[0]}: unknown parameter; accepted: {', '.join(sorted(known))}")
-        return cls(**section)
+        return from_section("source", cls, section)
+
 
     @property
     def crop(self) -> int:

@@ -196,7 +196,12 @@ def load_source_network(entry_path: str | Path, device: str = "cpu") -> nn.Modul
                         "rerun pretrain_source")
     meta = cache.load_json(entry / "meta.json")
     net = build_alexnet(meta["arch"], meta["num_classes"], meta["fc_width_mult"], meta.get("dropout", 0.5))
-    net.load_state_dict(cache.load_state_dict(entry / "weights.pt"))
+    try:  # a user-named entry (source_entries / source_entry): a corrupt or foreign file is one line, not a traceback
+        net.load_state_dict(cache.load_state_dict(entry / "weights.pt"))
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        raise DataError(f"{entry / 'weights.pt'}: not the weights of the {meta['arch']} AlexNet its meta.json "
+                        f"describes ({type(exc).__name__}: {reason})") from exc
     return net.to(device).eval()
 
 

@@ -124,15 +124,20 @@ FULL_WORKLOADS = {
     "COCO 2014 val": 40504,
 }
 TRAIN_STEP_FACTOR = 1.3  # a weak-net training step ~ one forward at scale 1 + the small adaptation layers' backward
+# NO PRETRAIN trains every layer: forward + backward ~ 3 forwards (an assumption), over every training patch per epoch
+# (an upper bound: an epoch draws the object patches and a background_fraction of the rest)
+FULL_TRAIN_FACTOR = 3.0
 
 
-def full_profile_estimate(table: pd.DataFrame, epochs: int = 20, source_nets: int = 1) -> pd.DataFrame:
+def full_profile_estimate(table: pd.DataFrame, epochs: int = 20, source_nets: int = 1, scratch_epochs: int = 90,
+                          scratch_seeds: int = 2) -> pd.DataFrame:
     """Hours the ``full`` profile needs on the device that measured ``table`` (:func:`fcn_vs_patches` of ``full``).
 
     Each row: a step, its image count (:data:`FULL_WORKLOADS`), passes over them, the measured seconds per image
     and the estimate. CVPR'14: every image's ~500 patches through C1-FC7 once per source network (cached, then heads
     train on features in minutes); ``source_nets`` = 1 for torchvision's PRE-1000C, each network you add (PRE-1000R,
-    PRE-1512) costs as much again. CVPR'15: ``epochs`` of one-image steps (``TRAIN_STEP_FACTOR`` x a one-scale
+    PRE-1512) costs as much again. NO PRETRAIN (Table 2): ``scratch_epochs`` x ``scratch_seeds`` passes over the
+    training images' patches at ``FULL_TRAIN_FACTOR`` x the patch forward (an upper bound). CVPR'15: ``epochs`` of one-image steps (``TRAIN_STEP_FACTOR`` x a one-scale
     pass; an assumption, not a measurement) and a multi-scale test, per model (rows D, E, F and the ablations each
     train one). Data loading and JPEG decoding are not included.
     """
@@ -142,6 +147,8 @@ def full_profile_estimate(table: pd.DataFrame, epochs: int = 20, source_nets: in
     steps = [
         ("CVPR'14 Table 1: patch features", "VOC 2007 trainval + test", source_nets, patches),
         ("CVPR'14 Table 2: patch features", "VOC 2012 train + val", source_nets, patches),
+        ("CVPR'14 Table 2: NO PRETRAIN, every seed", "VOC 2012 train", scratch_epochs * scratch_seeds,
+         patches * FULL_TRAIN_FACTOR),
         ("CVPR'15 VOC: training, one model", "VOC 2012 train", epochs, one_scale * TRAIN_STEP_FACTOR),
         ("CVPR'15 VOC: multi-scale test, one model", "VOC 2012 val", 1, multi),
         ("CVPR'15 COCO: training", "COCO 2014 train", epochs, one_scale * TRAIN_STEP_FACTOR),

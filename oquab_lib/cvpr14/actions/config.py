@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from oquab_lib.config import Run
 from oquab_lib.errors import ConfigError
+from oquab_lib.schema import FRACTION, POSITIVE, Accepts, at_least, from_section, one_of
 
 METHODS = ("NO PRETRAIN", "PRE-1512", "PRE-1512U")
 SETUP = {"NO PRETRAIN": ("none", False), "PRE-1512": ("source", False), "PRE-1512U": ("source", True)}
@@ -39,6 +40,14 @@ class ActionsConfig:
     heatmap_images: int = 3
     threads: int = 0  # torch threads while training on CPU (0: leave as is; tiny nets: 1, a 2nd thread mostly spins)
 
+    # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
+    ACCEPTS: ClassVar[dict[str, Accepts]] = {
+        "methods": one_of(*METHODS), "source_weights": one_of("pretrain", "torchvision"),
+        "scratch_init": one_of("he", "default"), "heatmap_method": one_of(*METHODS), "hidden": at_least(1),
+        "epochs": at_least(1), "batch_size": at_least(1), "lr": POSITIVE, "momentum": FRACTION,
+        "jitter_grid": at_least(1),
+    }
+
     def __post_init__(self) -> None:
         self.methods, self.seeds, self.hidden = tuple(self.methods), tuple(self.seeds), tuple(self.hidden)
         unknown = [m for m in self.methods if m not in SETUP]
@@ -53,12 +62,8 @@ class ActionsConfig:
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> ActionsConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(f"actions.{unknown[0]}: unknown parameter; accepted: "
-                              f"{', '.join('actions.' + k for k in sorted(known))}")
-        return cls(**section)
+        return from_section("actions", cls, section)
+
 
     def training_key(self) -> dict[str, Any]:
         """The fields that change a trained model (not the figure or thread settings)."""

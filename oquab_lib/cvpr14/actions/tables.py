@@ -58,12 +58,13 @@ from oquab_lib.cvpr14.actions.samples import (
 )
 from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.data.fingerprint import world_fingerprint
-from oquab_lib.errors import ConfigError, DataError, OquabError
+from oquab_lib.errors import ConfigError, DataError
 from oquab_lib.metrics import voc_ap
 from oquab_lib.models import (
     AlexNet,
     TransferNet,
     build_alexnet,
+    default_weights_path,
     normalization,
     use_band_lrn,
 )
@@ -187,14 +188,16 @@ def source_network(run: Any, cfg: ActionsConfig, seed: int, progress: bool = Tru
 
     ``source_weights="torchvision"`` (full profile): torchvision's ImageNet AlexNet, i.e. PRE-1000C in place of
     PRE-1512, read from ``cvpr14.weights_path`` (the file Tables 1-2 use; default: torch's hub cache). When the file
-    is missing the reason is printed and a randomly initialised net of that shape is returned (only NO PRETRAIN runs).
+    is missing from torch's default place the reason is printed and a randomly initialised net of that shape is
+    returned (only NO PRETRAIN runs); a file the user named, or a corrupt / wrong-shaped one, stops the run (ConfigError).
     """
     if cfg.source_weights == "torchvision":
-        try:
-            return torchvision_alexnet_1000C(run.section("cvpr14").get("weights_path")), TORCHVISION_SOURCE
-        except OquabError as err:
-            print(f"PRE-1512 / PRE-1512U rows skipped: {err}")
+        weights_path = run.section("cvpr14").get("weights_path")
+        if weights_path is None and not default_weights_path().is_file():
+            print(f"PRE-1512 / PRE-1512U rows skipped: no AlexNet ImageNet weights at {default_weights_path()}; copy "
+                  "torchvision's file there or pass overrides={'cvpr14.weights_path': '<file>'}")
             return build_alexnet("full", 1000, seed=0), None
+        return torchvision_alexnet_1000C(weights_path), TORCHVISION_SOURCE
     result = pretrain_source(run, variant=cfg.source_variant, seed=seed, progress=progress)
     return result.network(), result.entry.name
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from oquab_lib.errors import ConfigError
+from oquab_lib.schema import FRACTION, Accepts, at_least, check_value
 
 FORMAT_VERSION = 1  # bump when the generator's output changes for the same config, so cached worlds are rebuilt
 
@@ -74,6 +75,12 @@ class WorldConfig:
     jpeg_quality: int = 90
     supersample: int = 1
 
+    # ranges beyond the annotations (schema.check_value; other numbers: >= 0)
+    ACCEPTS: ClassVar[dict[str, Accepts]] = {
+        "difficulty": FRACTION, "r_fewer_images": Accepts(0, 1, high_open=True), "difficult_min_size": FRACTION,
+        "difficult_max_hidden": FRACTION, "jpeg_quality": Accepts(1, 100), "supersample": at_least(1),
+    }
+
     def __post_init__(self) -> None:
         if not 0.0 <= self.difficulty <= 1.0:
             raise ConfigError(f"world.difficulty={self.difficulty!r}: expected a number in [0, 1]")
@@ -105,6 +112,8 @@ class WorldConfig:
         if unknown:
             raise ConfigError(f"world section: unknown key(s) {', '.join(unknown)}; "
                               f"accepted: {', '.join(sorted(known))}")
+        for key, value in world.items():
+            check_value("world", key, value, cls)
         return cls(**world)
 
     @property
