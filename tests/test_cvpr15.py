@@ -17,6 +17,7 @@ from oquab_lib.cvpr15 import results as cvpr15_results
 from oquab_lib.cvpr15 import tables as cvpr15_eval
 from oquab_lib.cvpr15 import train as cvpr15
 from oquab_lib.cvpr15.config import PAPER_TEST_SCALES, Cvpr15Config
+from oquab_lib.cvpr15.config import config as cvpr15_config
 from oquab_lib.cvpr15.data import (
     WeakBatches,
     load_image_set,
@@ -99,7 +100,7 @@ def _run(world, tmp_path, **changes) -> Run:
 
 
 def _cfg(run: Run) -> Cvpr15Config:
-    return cvpr15.config_of(run)
+    return cvpr15_config(run)
 
 
 def test_config_rejects_unknown_keys_and_bad_values():
@@ -193,11 +194,11 @@ def test_prior_bias_starts_each_class_at_its_training_log_odds_ignoring_difficul
     net = build_weak_net(build_alexnet("smoke", 7, 1.5, seed=0), Cvpr15Config(hidden=8), 3, seed=1)
     labels = torch.tensor([[1, -1, 0], [1, -1, 0], [-1, -1, 1], [-1, -1, 0]], dtype=torch.int8)
     init_prior_bias(net, labels)
-    bias = net.adaptation[4].bias
+    bias = net.score_conv.bias
     # class 0: 2 of 4 positive -> 0; class 1: none -> clamped at 1e-3; class 2: 1 of 1 known -> clamped at 1 - 1e-3
     torch.testing.assert_close(bias, torch.tensor([0.0, math.log(1e-3 / 0.999), math.log(0.999 / 1e-3)]))
     with torch.no_grad():  # the score conv of a silent hidden layer outputs the priors
-        torch.testing.assert_close(net.adaptation[4](torch.zeros(1, 8, 3, 3))[0, :, 1, 1], bias)
+        torch.testing.assert_close(net.score_conv(torch.zeros(1, 8, 3, 3))[0, :, 1, 1], bias)
 
 
 def test_model_selection_reads_only_the_training_split(world, tmp_path, monkeypatch):
@@ -210,14 +211,12 @@ def test_model_selection_reads_only_the_training_split(world, tmp_path, monkeypa
         return real(data_root, dataset, split, year)
 
     monkeypatch.setattr(cvpr15_data, "_records", spy)
-    load_image_set.cache_clear()
-    result = train_weak(run, "weak", "voc", 0, progress=False)
+    result = train_weak(run, _cfg(run), "weak", "voc", 0, progress=False)
     assert set(loaded) == {"train"}
     train_ids = set(load_image_set(str(world), "voc", "train", 40, progress=False).ids)
     assert set(result.meta["val_ids"]) <= train_ids and not set(result.meta["val_ids"]) & set(result.meta["train_ids"])
     assert {"loss", "lr", "val_mAP"} <= set(result.history.columns) and len(result.history) == 2
     assert result.meta["best_val_mAP"] == pytest.approx(result.history["val_mAP"].max())
-    load_image_set.cache_clear()
 
 
 class _Killed(Exception):
@@ -225,7 +224,8 @@ class _Killed(Exception):
 
 
 def test_interrupted_training_resumes_to_the_same_weights(world, tmp_path, monkeypatch):
-    straight = train_weak(_run(world, tmp_path / "a", epochs=3), "weak", "voc", 0, snapshots=True, progress=False)
+    run_a = _run(world, tmp_path / "a", epochs=3)
+    straight = train_weak(run_a, _cfg(run_a), "weak", "voc", 0, snapshots=True, progress=False)
     import oquab_lib.train as train_module
 
     real_epoch, calls = train_module.train_one_epoch, []
@@ -239,10 +239,10 @@ def test_interrupted_training_resumes_to_the_same_weights(world, tmp_path, monke
     run_b = _run(world, tmp_path / "b", epochs=3)
     monkeypatch.setattr(train_module, "train_one_epoch", dies_in_epoch_three)
     with pytest.raises(_Killed):
-        train_weak(run_b, "weak", "voc", 0, snapshots=True, progress=False)
+        train_weak(run_b, _cfg(run_b), "weak", "voc", 0, snapshots=True, progress=False)
     monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
     torch.manual_seed(1234)  # a new process: the checkpoint must restore every random state
-    resumed = train_weak(run_b, "weak", "voc", 0, snapshots=True, progress=False)
+    resumed = train_weak(run_b, _cfg(run_b), "weak", "voc", 0, snapshots=True, progress=False)
     a, b = (cache.load_state_dict(r.entry / "weights.pt") for r in (straight, resumed))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert straight.history["val_mAP"].tolist() == resumed.history["val_mAP"].tolist()
@@ -267,14 +267,14 @@ def test_classification_table_has_rows_d_e_f_and_caches(world, capsys):
 def test_cached_c5_predictions_equal_the_whole_net(world):
     run = _run(world, world / "shared", test_scales=(0.8, 1.0, 1.5))
     cfg = _cfg(run)
-    result = train_weak(run, "weak", "voc", 0, progress=False)
-    net = cvpr15.load_weak_net(run, result)
+    result = train_weak(run, cfg, "weak", "voc", 0, progress=False)
+    net = cvpr15.load_weak_net(run, cfg, result)
     images = load_image_set(str(world), "voc", "val", 40, progress=False)
     for scales in ((0.8, 1.0, 1.5), (1.0,)):
         direct = predict(net, images, scales, progress=False)
         store = cvpr15_results.c5_store(run, cfg, 0, "voc", "val", scales, progress=False)
         assert store is not None and {b.scale_index for b in store} == set(range(len(scales)))
-        cached = cached_predictions(run, result, "val", scales, progress=False)
+        cached = cached_predictions(run, cfg, result, "val", scales=scales, progress=False)
         torch.testing.assert_close(cached.scores, direct.scores, rtol=0, atol=1e-6)
         assert torch.equal(cached.points, direct.points)
         assert len(cached.boxes) == len(images) and all(torch.equal(a, b) for a, b in zip(cached.boxes, images.boxes))
@@ -283,8 +283,8 @@ def test_cached_c5_predictions_equal_the_whole_net(world):
 
 def test_full_image_predictions_are_single_scale(world):
     run = _run(world, world / "shared")
-    result = train_weak(run, "full_images", "voc", 0, progress=False)
-    pred = cached_predictions(run, result, "val", progress=False)
+    result = train_weak(run, _cfg(run), "full_images", "voc", 0, progress=False)
+    pred = cached_predictions(run, _cfg(run), result, "val", progress=False)
     assert pred.scores.shape == (6, 20) and torch.equal(pred.scale_index, torch.zeros(6, 20, dtype=torch.long))
 
 

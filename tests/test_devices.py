@@ -52,7 +52,7 @@ def test_fit_keeps_the_amp_scaler_in_its_checkpoint_on_cuda(tmp_path, device):
                                 torch.nn.Linear(4, 2)).to(device)
     batches = [(torch.randn(4, 3, 8, 8), torch.randint(0, 2, (4,))) for _ in range(3)]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    history = fit(model, optimizer, batches, None, 2, tmp_path, device=device, amp=True, channels_last=True,
+    history = fit(model, optimizer, batches, epochs=2, work_dir=tmp_path, device=device, amp=True, channels_last=True,
                   progress=False)
     assert len(history) == 2 and all(math.isfinite(row["loss"]) for row in history)
     state = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)

@@ -157,7 +157,7 @@ def test_weak_net_shapes_and_poolings():
 def test_weak_net_layers_and_small_input():
     net = WeakNet(build_alexnet("smoke", 10), 4, hidden=12)
     assert [type(m) for m in net.adaptation] == [nn.Dropout2d, nn.Conv2d, nn.ReLU, nn.Dropout2d, nn.Conv2d]
-    fca, fcb = net.adaptation[1], net.adaptation[4]
+    fca, fcb = net.hidden_conv, net.score_conv
     assert (fca.in_channels, fca.out_channels, fcb.in_channels, fcb.out_channels) == (64, 12, 12, 4)
     assert fca.kernel_size == fcb.kernel_size == (3, 3) and fca.padding == fcb.padding == (1, 1)
     with pytest.raises(DataError, match="too small.*at least 32x32"):

@@ -174,8 +174,8 @@ def train_transfer(model: nn.Module, batches: PatchBatches, lr: float, max_epoch
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     rule = PlateauRule(optimizer, rel_tol=cfg.plateau_rel_tol, max_epochs=max_epochs)
-    history = fit(model, optimizer, batches, None, max_epochs, work, rule, device, seed, amp=cfg.amp,
-                  progress=progress)
+    history = fit(model, optimizer, batches, epochs=max_epochs, work_dir=work, scheduler=rule, device=device, seed=seed,
+                  amp=cfg.amp, progress=progress)
     return pd.DataFrame(history).set_index("epoch")
 
 

@@ -133,8 +133,8 @@ def _train_network(cfg: SourceConfig, variant: str, seed: int, data_root: Path, 
     def val_fn(model: nn.Module, epoch: int) -> dict[str, float]:
         return evaluate(model, val_loader, device, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
 
-    history = fit(net, optimizer, train_loader, val_fn, cfg.epochs, work, scheduler, device, seed,
-                  amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+    history = fit(net, optimizer, train_loader, val_fn=val_fn, epochs=cfg.epochs, work_dir=work, scheduler=scheduler,
+                  device=device, seed=seed, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
     cache.save_state_dict(work / "weights.pt", {k: v.cpu() for k, v in net.state_dict().items()})
     cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
     cache.save_json(work / "meta.json", dict(

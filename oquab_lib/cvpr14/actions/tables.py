@@ -88,7 +88,7 @@ def build_action_net(method: str, source: AlexNet, num_outputs: int, hidden: tup
         raise ConfigError(f"unknown action method {method!r}; accepted: {', '.join(METHODS)}")
     freeze, unfreeze = SETUP[method]
     if method == "NO PRETRAIN":
-        dropout = source.classifier[0].p  # the same network: widths and FC6/FC7 dropout of the source recipe
+        dropout = source.dropout6.p  # the same network: widths and FC6/FC7 dropout of the source recipe
         source = build_alexnet(source.spec, 1, _fc_mult(source), dropout, seed=seed)
         if scratch_init == "he":
             init_weights(source, seed)
@@ -155,7 +155,7 @@ def train_action_net(cfg: ActionsConfig, method: str, source: AlexNet, seed: int
     optimizer = torch.optim.SGD(net.trainable_parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     rule = PlateauRule(optimizer, max_epochs=cfg.epochs)
-    history = fit(rest, optimizer, loader, None, cfg.epochs, work_dir, rule, device, seed,
+    history = fit(rest, optimizer, loader, epochs=cfg.epochs, work_dir=work_dir, scheduler=rule, device=device, seed=seed,
                   amp=device.type == "cuda", progress=progress)
     return net.eval(), history, rule.stop_reason
 
@@ -207,7 +207,7 @@ def action_model_entry(run: Any, cfg: ActionsConfig, method: str, seed: int, sou
                        train: PersonPatches, test: PersonPatches, progress: bool = True) -> Path:
     """Cache entry ``runs/actions-<method>-s<seed>-<hash>/`` (weights.pt, scores.npy [N_test, 10], history, meta)."""
     identity = source_id if method != "NO PRETRAIN" else (
-        f"random-{source.spec.name}-x{_fc_mult(source):g}-dropout{source.classifier[0].p:g}")
+        f"random-{source.spec.name}-x{_fc_mult(source):g}-dropout{source.dropout6.p:g}")
     key = {**cfg.training_key(), "method": method, "seed": seed, "source": identity, **world_fingerprint(run.data_root)}
 
     def compute(work: Path) -> None:
