@@ -133,7 +133,7 @@ def cvpr14_head(run: Run, cfg: Cvpr15Config, seed: int, progress: bool = True) -
     if len(settings.head_hidden) != 1:  # only FCa -> FCb maps onto the two adaptation convs
         return None
     try:
-        data = cvpr14.table_data(run, "table2", settings, progress)
+        data = cvpr14.table_data(run, "table2", settings, progress=progress)
         entry = cvpr14.method_entry(run, data, method, seed, settings, progress=progress)
     except SourceUnavailable:
         return None

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14.actions.config import (
     METHODS,
     SETUP,
@@ -182,7 +183,7 @@ def _weights_fingerprint(net: nn.Module) -> str:
     return f"weights-{digest.hexdigest()[:16]}"
 
 
-def source_network(run: Any, cfg: ActionsConfig, seed: int, progress: bool = True) -> tuple[AlexNet, str | None]:
+def source_network(run: Run, cfg: ActionsConfig, seed: int, progress: bool = True) -> tuple[AlexNet, str | None]:
     """(source net, its identity) for PRE-1512 / PRE-1512U; identity None when the weights are unavailable.
 
     ``source_weights="torchvision"`` (full profile): torchvision's ImageNet AlexNet, i.e. PRE-1000C in place of
@@ -203,7 +204,7 @@ def _slug(method: str) -> str:
     return method.lower().replace(" ", "").replace("-", "")
 
 
-def action_model_entry(run: Any, cfg: ActionsConfig, method: str, seed: int, source: AlexNet, source_id: str,
+def action_model_entry(run: Run, cfg: ActionsConfig, method: str, seed: int, source: AlexNet, source_id: str,
                        train: PersonPatches, test: PersonPatches, progress: bool = True) -> Path:
     """Cache entry ``runs/actions-<method>-s<seed>-<hash>/`` (weights.pt, scores.npy [N_test, 10], history, meta)."""
     identity = source_id if method != "NO PRETRAIN" else (
@@ -238,7 +239,7 @@ def action_ap_row(scores: np.ndarray | Tensor, labels: Tensor) -> list[float]:
     return [*aps, float(np.nanmean(aps)) if np.isfinite(aps).any() else math.nan]
 
 
-def prepare(run: Any, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None, progress: bool):
+def prepare(run: Run, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None, progress: bool):
     """Source nets per seed and the (train, test) person patches at the size they need."""
     nets = {seed: (sources[seed], _weights_fingerprint(sources[seed])) if sources is not None
             else source_network(run, cfg, seed, progress) for seed in cfg.seeds}
@@ -248,7 +249,7 @@ def prepare(run: Any, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None,
     return nets, splits[0], splits[1]
 
 
-def table3(run: Any, sources: Mapping[int, AlexNet] | None = None, progress: bool = True) -> pd.DataFrame:
+def table3(run: Run, sources: Mapping[int, AlexNet] | None = None, progress: bool = True) -> pd.DataFrame:
     """Table 3: AP (%) of each action + mAP, one row per (method, seed) (MultiIndex ``method``, ``seed``).
 
     ``sources`` (seed -> AlexNet) replaces the cached source networks (tests, or a user's own PRE-1512).
