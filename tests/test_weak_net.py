@@ -19,19 +19,12 @@ from oquab_lib.weak_net import (
     weak_loss,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 # A padding-free variant: its windows see no zero padding, so dense outputs equal the FC net on crops exactly.
 NO_PADDING = AlexNetSpec(
     "nopad", 113, (ConvSpec(8, 5, 2, 0), ConvSpec(16, 5, 1, 0), *[ConvSpec(16, 3, 1, 0)] * 3), 32, lrn_after=(0, 1)
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny nets on a shared 2-core machine: one intra-op thread avoids oversubscription stalls."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _image(side: int, batch: int = 2, seed: int = 0) -> torch.Tensor:

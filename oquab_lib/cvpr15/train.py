@@ -149,8 +149,8 @@ def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: 
         return {"val_mAP": val_map}
 
     net.to(device)
-    history = fit(net, optimizer, loader, val_fn=val_fn, epochs=epochs, work_dir=work, device=device, seed=seed, loss_fn=weak_loss,
-                  amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+    history = fit(net, optimizer, loader, val_fn=val_fn, epochs=epochs, work_dir=work, device=device, seed=seed,
+                  loss_fn=weak_loss, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
     return history, len(loader)
 
 

@@ -53,7 +53,8 @@ from oquab_lib.source.data import (
 from oquab_lib.train import PlateauRule, evaluate, fit
 
 __all__ = [
-    "VARIANTS", "SourceConfig", "SourceResult", "pretrain_source", "train_source", "load_source_network", "torchvision_alexnet_1000C",
+    "VARIANTS", "SourceConfig", "SourceResult", "pretrain_source", "train_source", "load_source_network",
+    "torchvision_alexnet_1000C",
     "init_weights",
 ]
 

@@ -156,8 +156,8 @@ def train_action_net(cfg: ActionsConfig, method: str, source: AlexNet, seed: int
     optimizer = torch.optim.SGD(net.trainable_parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     rule = PlateauRule(optimizer, max_epochs=cfg.epochs)
-    history = fit(rest, optimizer, loader, epochs=cfg.epochs, work_dir=work_dir, scheduler=rule, device=device, seed=seed,
-                  amp=device.type == "cuda", progress=progress)
+    history = fit(rest, optimizer, loader, epochs=cfg.epochs, work_dir=work_dir, scheduler=rule, device=device,
+                  seed=seed, amp=device.type == "cuda", progress=progress)
     return net.eval(), history, rule.stop_reason
 
 

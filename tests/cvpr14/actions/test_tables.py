@@ -20,16 +20,10 @@ from oquab_lib.errors import ConfigError
 from oquab_lib.models import build_alexnet
 from tests.fixtures import write_voc_actions
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 SMOKE_SIZE = 37  # round(32 * 256 / 224): the stored patch side of the smoke AlexNet
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The smoke nets are tiny: extra threads only spin (and slow everyone down on a shared machine)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.errors import ConfigError, DataError
@@ -16,31 +12,12 @@ from oquab_lib.source import pretrain
 from oquab_lib.source.config import SourceConfig
 from oquab_lib.source.data import DecodedBatches, variant_samples
 from oquab_lib.source.pretrain import load_source_network, train_source
-
-LEAVES = [f"n{i:03d}" for i in range(6)]
-SUBSETS = {"1000C": LEAVES[:3], "1000R": LEAVES[2:5], "1512": LEAVES[:4], "1512D": LEAVES[:3] + LEAVES[5:],
-           "counts": {"1000R": {"train_cap_per_class": 3}}}  # the generator's format: 1000R has fewer images
-
-
-def _tree(root, train_per_class=5, val_per_class=2):
-    """source/{train,val}/<leaf>/*.JPEG of solid-ish colours per class, plus source_subsets.json and world.json."""
-    rng = np.random.default_rng(0)
-    for c, leaf in enumerate(LEAVES):
-        for split, count in (("train", train_per_class), ("val", val_per_class)):
-            folder = root / "source" / split / leaf
-            folder.mkdir(parents=True)
-            for i in range(count):
-                base = np.array([40 * c % 255, 255 - 40 * c, 30 * (c % 3)], dtype=np.int16)
-                pixels = np.clip(base + rng.integers(-20, 20, (40, 52, 3)), 0, 255).astype(np.uint8)
-                Image.fromarray(pixels).save(folder / f"{leaf}_{i:04d}.JPEG")
-    (root / "source_subsets.json").write_text(json.dumps(SUBSETS))
-    (root / "world.json").write_text(json.dumps({"scale": "test", "seed": 0}))
-    return root
+from tests.fixtures import write_source_tree
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    return _tree(tmp_path_factory.mktemp("world"))
+    return write_source_tree(tmp_path_factory.mktemp("world"))
 
 
 def _cfg(**kwargs):
