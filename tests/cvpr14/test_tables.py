@@ -115,6 +115,7 @@ def test_table_has_the_paper_layout_and_k_ignores_the_test_labels(cvpr14_world, 
     assert again.attrs["k"] == table.attrs["k"] and again.attrs["val_map"] == table.attrs["val_map"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_table_and_seed_changes_it(cvpr14_world, tmp_path):
     first = run_table(cvpr14_run(cvpr14_world, tmp_path / "a"), "table2", progress=False)
     second = run_table(cvpr14_run(cvpr14_world, tmp_path / "b"), "table2", progress=False)
@@ -176,6 +177,7 @@ def test_ablations_vary_one_choice_on_validation(cvpr14_world, tmp_path):
         ablation(run, "depth")
 
 
+@pytest.mark.slow
 def test_figures_build_from_the_cached_results(cvpr14_world, tmp_path):
     import matplotlib
 

@@ -53,6 +53,7 @@ def test_windows_cover_every_scale_and_are_labelled_like_cvpr14(cvpr15_world, tm
     assert 0 < BACKGROUND_FRACTION < 1
 
 
+@pytest.mark.slow
 def test_dense_window_head_fits_the_adaptation_layers_and_is_cached(cvpr15_world, tmp_path, capsys):
     run = cvpr15_run(cvpr15_world, tmp_path, hidden=8, strong_epochs=1)
     cfg = cvpr15_config(run)

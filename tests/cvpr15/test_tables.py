@@ -109,6 +109,7 @@ def test_missing_coco_is_skipped_with_a_reason(cvpr15_world, tmp_path, capsys):
     assert "COCO rows skipped" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_seeds_in_two_processes_give_the_serial_table(cvpr15_world, tmp_path):
     serial = voc_classification_table(cvpr15_run(cvpr15_world, tmp_path / "a", seeds=(0, 1)), kinds=("weak",),
                                       progress=False)

@@ -202,6 +202,7 @@ def test_config_keys_of_every_profile_and_unknown_key(root):
         ActionsConfig(methods=("PRE-1000C",))
 
 
+@pytest.mark.slow
 def test_unavailable_torchvision_weights_skip_the_pretrained_rows(root, tmp_path, monkeypatch, capsys):
     def missing(*args, **kwargs):
         raise ConfigError("AlexNet ImageNet weights not found at /nowhere/alexnet-owt-7be5be79.pth")
