@@ -203,7 +203,7 @@ def ablation(run: Run, kind: str, method: str = "PRE-1000C", progress: bool = Tr
     return pd.DataFrame(rows, columns=["setting", "seed", "val mAP", "k"])
 
 
-def ablations(run: Any, method: str = "PRE-1000C", progress: bool = True) -> dict[str, pd.DataFrame]:
+def ablations(run: Run, method: str = "PRE-1000C", progress: bool = True) -> dict[str, pd.DataFrame]:
     """:func:`ablation` of every kind in :data:`ABLATIONS`, by kind."""
     return {kind: ablation(run, kind, method, progress) for kind in ABLATIONS}
 
