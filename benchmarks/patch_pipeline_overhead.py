@@ -29,7 +29,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     count = args.images or {"quick": 200, "full": 40, "smoke": 20}[args.variant]
-    table = patch_pipeline_overhead(args.variant, count, args.device, args.batch_size, args.nets)
+    table = patch_pipeline_overhead(args.variant, count, args.device, batch_size=args.batch_size,
+                                    nets=args.nets)
     times = table.attrs["times"]
     print(f"variant {args.variant}, device {args.device}, {count} images, {times['patches']} patches "
           f"({table.attrs['patches_per_image']:.0f} per image), batch {args.batch_size}")

@@ -153,6 +153,21 @@ class AlexNet(nn.Module):
             nn.Linear(fc_width, num_classes),
         )
 
+    # Named views of the torchvision layout (``classifier.0`` .. ``classifier.6``): the state-dict keys stay those of
+    # torchvision, so its weights and cached networks load unchanged.
+    @property
+    def dropout6(self) -> nn.Dropout:
+        return self.classifier[0]
+
+    @property
+    def dropout7(self) -> nn.Dropout:
+        return self.classifier[3]
+
+    @property
+    def fc67(self) -> nn.Sequential:
+        """Dropout, FC6, ReLU, Dropout, FC7, ReLU: the classifier without FC8."""
+        return self.classifier[:-1]
+
     @property
     def fc6(self) -> nn.Linear:
         return self.classifier[1]
@@ -168,7 +183,7 @@ class AlexNet(nn.Module):
     def forward_fc7(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 3, S, S]`` -> FC7 activations after ReLU ``[B, fc_width]`` (C1..FC7, no FC8)."""
         x = torch.flatten(self.avgpool(self.features(x)), 1)
-        return self.classifier[:-1](x)
+        return self.fc67(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 3, S, S]`` -> class logits ``[B, num_classes]``."""
@@ -338,7 +353,7 @@ class TransferNet(nn.Module):
         self.spec = source.spec
         self.features = source.features
         self.avgpool = source.avgpool
-        self.fc67 = source.classifier[:-1]  # Dropout, FC6, ReLU, Dropout, FC7, ReLU (FC8 dropped)
+        self.fc67 = source.fc67  # Dropout, FC6, ReLU, Dropout, FC7, ReLU (FC8 dropped)
         with seeded(seed):
             self.head = TransferHead(source.fc7.out_features, num_outputs, tuple(hidden), dropout)
         self.frozen_names: tuple[str, ...] = ()

@@ -117,6 +117,7 @@ def train_one_epoch(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     optimizer: torch.optim.Optimizer,
     loader: Iterable,
+    *,
     device: str | torch.device,
     epoch: int,
     scaler: torch.amp.GradScaler | None = None,
@@ -170,6 +171,7 @@ def evaluate(
     model: nn.Module,
     loader: Iterable,
     device: str | torch.device,
+    *,
     loss_fn: Callable | None = None,
     ks: tuple[int, ...] = (1, 5),
     amp: bool = False,
@@ -270,9 +272,10 @@ def fit(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     train_loader: Iterable,
-    val_fn: Callable[[nn.Module, int], dict[str, float]] | None,
+    *,
     epochs: int,
     work_dir: str | Path,
+    val_fn: Callable[[nn.Module, int], dict[str, float]] | None = None,
     scheduler: Any = None,
     device: str | torch.device = "cpu",
     seed: int = 0,
@@ -309,28 +312,27 @@ def fit(
         return history
     for epoch in range(start, epochs):
         row: dict[str, Any] = {"epoch": epoch}
-        row.update(train_one_epoch(model, loss_fn, optimizer, train_loader, device, epoch, scaler, use_amp,
-                                   channels_last=channels_last, progress=progress))
+        row.update(train_one_epoch(model, loss_fn, optimizer, train_loader, device=device, epoch=epoch, scaler=scaler,
+                                   amp=use_amp, channels_last=channels_last, progress=progress))
         if val_fn is not None:
             row.update(val_fn(model, epoch))
         stopped = _step_schedule(scheduler, row["loss"])
         history.append(row)
-        _save(path, model, optimizer, scheduler, scaler, epoch, history, stopped, rng_state(train_loader, device))
+        _save(path, model, optimizer, scheduler, scaler,
+              state={"epoch": epoch, "history": history, "stopped": stopped, "rng": rng_state(train_loader, device)})
         if stopped:
             break
     return history
 
 
-def _save(path: Path, model, optimizer, scheduler, scaler, epoch, history, stopped, rng) -> None:
+def _save(path: Path, model, optimizer, scheduler, scaler, *, state: dict[str, Any]) -> None:
+    """The checkpoint: the four state dicts, then ``state`` (``epoch``, ``history``, ``stopped``, ``rng``)."""
     save_state_dict(path, {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "scaler": scaler.state_dict() if scaler is not None else None,
-        "epoch": epoch,
-        "history": history,
-        "stopped": stopped,
-        "rng": rng,
+        **state,
     })
 
 

@@ -68,10 +68,10 @@ def fc_to_conv(net: AlexNet, include_fc8: bool = True) -> ConvAlexNet:
     features = copy.deepcopy(net.features)
     c5_channels = net.fc6.in_features // (side * side)
     head = [
-        copy.deepcopy(net.classifier[0]),
+        copy.deepcopy(net.dropout6),
         _linear_as_conv(net.fc6, c5_channels, side),
         nn.ReLU(True),
-        copy.deepcopy(net.classifier[3]),
+        copy.deepcopy(net.dropout7),
         _linear_as_conv(net.fc7, net.fc7.in_features, 1),
         nn.ReLU(True),
     ]
@@ -181,6 +181,18 @@ class WeakNet(nn.Module):
     @property
     def spec(self) -> AlexNetSpec:
         return self.backbone.spec
+
+    # The two convolutions of ``adaptation`` by name; the state-dict keys stay ``adaptation.1`` / ``adaptation.4``, so
+    # cached weights load unchanged.
+    @property
+    def hidden_conv(self) -> nn.Conv2d:
+        """The first adaptation layer: 3x3 conv ``fc_width -> hidden``."""
+        return self.adaptation[1]
+
+    @property
+    def score_conv(self) -> nn.Conv2d:
+        """The second adaptation layer: 3x3 conv ``hidden -> K`` score maps."""
+        return self.adaptation[4]
 
     def train(self, mode: bool = True) -> WeakNet:
         super().train(mode)

@@ -19,7 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from oquab_lib import cache
+from oquab_lib.config import Run, profile_sections, resolve
 from oquab_lib.data.classes import COCO_CLASSES, VOC_ACTIONS, VOC_CLASSES
+from oquab_lib.models import build_alexnet
 
 # One object: (name, (xmin, ymin, xmax, ymax) 1-based inclusive, difficult, truncated).
 VOC2007_RECORDS = [
@@ -263,3 +266,118 @@ def write_coco(root: Path, split: str = "val2017", categories: list[dict] | None
     ann_file.parent.mkdir(parents=True, exist_ok=True)
     ann_file.write_text(json.dumps(dataset), encoding="utf-8")
     return image_dir, ann_file
+
+
+# --- the small worlds of the experiment tests (tests/conftest.py makes them session fixtures) ----------------------
+CVPR14_CLASSES = ("car", "dog", "horse", "person", "chair", "sheep")
+SOURCE_LEAVES = [f"n{i:03d}" for i in range(6)]
+SOURCE_SUBSETS = {"1000C": SOURCE_LEAVES[:3], "1000R": SOURCE_LEAVES[2:5], "1512": SOURCE_LEAVES[:4],
+                  "1512D": SOURCE_LEAVES[:3] + SOURCE_LEAVES[5:],
+                  "counts": {"1000R": {"train_cap_per_class": 3}}}  # the generator's format: 1000R has fewer images
+CVPR14_SMALL = dict(
+    scales=(1, 2), overlap_measure="side", head_hidden=(16,), batch_size=32, max_epochs=2,
+    scratch_max_epochs=1, scratch_batch_size=32, num_seeds=2, feature_batch_size=64,
+    table1_splits=("2007", "train", "val", "test"), table2_splits=("2012", "train", "holdout:0.3", "val"),
+    table1_methods=("PRE-1000C", "RANDOM"), table2_methods=("NO PRETRAIN", "PRE-1000C", "PRE-1512"),
+    ablation_hidden=((), (16,)), ablation_background=(0.2,))
+
+
+def cvpr14_records(prefix: str, counts: dict[str, int], seed: int) -> list[dict]:
+    """Random scenes of 64x48 / 48x64 pixels with one or two boxes of a few classes (some difficult)."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for split, count in counts.items():
+        for i in range(count):
+            width, height = (64, 48) if i % 3 else (48, 64)
+            objects = []
+            for _ in range(int(rng.integers(1, 3))):
+                box_w, box_h = int(rng.integers(12, width // 2 + 8)), int(rng.integers(12, height // 2 + 8))
+                x1, y1 = int(rng.integers(1, width - box_w + 2)), int(rng.integers(1, height - box_h + 2))
+                name = CVPR14_CLASSES[int(rng.integers(len(CVPR14_CLASSES)))]
+                objects.append((name, (x1, y1, x1 + box_w - 1, y1 + box_h - 1), int(rng.random() < 0.1), 0))
+            records.append({"id": f"{prefix}{len(records):06d}", "split": split, "size": (width, height),
+                            "objects": objects})
+    return records
+
+
+def write_cvpr14_world(root):
+    """VOC2007 (train/val/test) and VOC2012 (train/val) trees, a 6-leaf source tree and its subsets file."""
+    write_vocdevkit(root, "2007", cvpr14_records("", {"train": 10, "val": 8, "test": 10}, 0))
+    write_vocdevkit(root, "2012", cvpr14_records("2012_", {"train": 12, "val": 10}, 1))
+    rng = np.random.default_rng(0)
+    for c, leaf in enumerate(SOURCE_LEAVES):
+        for split, count in (("train", 4), ("val", 2)):
+            folder = root / "source" / split / leaf
+            folder.mkdir(parents=True)
+            for i in range(count):
+                base = np.array([40 * c % 255, 255 - 40 * c, 30 * (c % 3)], dtype=np.int16)
+                pixels = np.clip(base + rng.integers(-20, 20, (40, 40, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(folder / f"{leaf}_{i:04d}.JPEG")
+    subsets = {"1000C": SOURCE_LEAVES[:3], "1000R": SOURCE_LEAVES[2:5], "1512": SOURCE_LEAVES[:4],
+               "1512D": SOURCE_LEAVES[:3] + SOURCE_LEAVES[5:]}
+    (root / "source_subsets.json").write_text(json.dumps(subsets))
+    (root / "world.json").write_text(json.dumps({"scale": "test", "seed": 0}))
+    return root
+
+
+def cvpr14_run(root, runs_dir, profile: str = "smoke", seed: int = 0, **cvpr14):
+    """A resolved smoke run on :func:`write_cvpr14_world`: a tiny source recipe, ``CVPR14_SMALL`` + ``cvpr14``."""
+    base = resolve("smoke", data_root=root, device="cpu", runs_dir=runs_dir, seed=seed)
+    sections = {**base.sections, "source": dict(arch="smoke", epochs=1, batch_size=8, threads=0),
+                "cvpr14": {**CVPR14_SMALL, **cvpr14}}
+    return Run(profile, base.data_root, base.device, base.seed, base.runs_dir, sections)
+
+
+def write_source_tree(root, train_per_class=5, val_per_class=2):
+    """source/{train,val}/<leaf>/*.JPEG of solid-ish colours per class, plus source_subsets.json and world.json."""
+    rng = np.random.default_rng(0)
+    for c, leaf in enumerate(SOURCE_LEAVES):
+        for split, count in (("train", train_per_class), ("val", val_per_class)):
+            folder = root / "source" / split / leaf
+            folder.mkdir(parents=True)
+            for i in range(count):
+                base = np.array([40 * c % 255, 255 - 40 * c, 30 * (c % 3)], dtype=np.int16)
+                pixels = np.clip(base + rng.integers(-20, 20, (40, 52, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(folder / f"{leaf}_{i:04d}.JPEG")
+    (root / "source_subsets.json").write_text(json.dumps(SOURCE_SUBSETS))
+    (root / "world.json").write_text(json.dumps({"scale": "test", "seed": 0}))
+    return root
+
+
+CVPR15_CLASSES = ("car", "dog", "person", "horse")
+
+
+def cvpr15_records(count: int, split: str, seed: int) -> list[dict]:
+    """Images with one or two boxes of a few classes, sizes in two aspect ratios (two size groups)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        width, height = ((64, 48), (48, 64))[i % 2]
+        objects = []
+        for k in range(1 + i % 2):
+            x1, y1 = int(rng.integers(1, width // 2)), int(rng.integers(1, height // 2))
+            box = (x1, y1, x1 + int(rng.integers(10, width // 2)), y1 + int(rng.integers(10, height // 2)))
+            objects.append((CVPR15_CLASSES[(i + k) % len(CVPR15_CLASSES)], box, 0, 0))
+        out.append({"id": f"2012_{split}{i:04d}", "split": split, "size": (width, height), "objects": objects})
+    return out
+
+
+def write_cvpr15_world(root: Path) -> Path:
+    """VOC 2012 train (10) / val (6) scenes of a few classes, COCO train / val, and a finished smoke source network
+    under ``root/source-entry`` (so that no source pretraining runs)."""
+    write_vocdevkit(root, "2012", cvpr15_records(10, "train", 0) + cvpr15_records(6, "val", 1))
+    write_coco(root / "coco", "train")
+    write_coco(root / "coco", "val")
+    source_dir = root / "source-entry"
+    net = build_alexnet("smoke", 7, fc_width_mult=1.5, seed=0)
+    cache.save_state_dict(source_dir / "weights.pt", net.state_dict())
+    cache.save_json(source_dir / "meta.json", {"arch": "smoke", "num_classes": 7, "fc_width_mult": 1.5})
+    return root
+
+
+def cvpr15_run(world: Path, runs_parent: Path, **changes) -> Run:
+    """A smoke run on :func:`write_cvpr15_world`, runs under ``runs_parent/runs``, ``changes`` to its cvpr15 section."""
+    sections = profile_sections("smoke")
+    sections["cvpr15"].update(dict(source_entry=str(world / "source-entry"), image_size=40, test_split="val",
+                                   val_fraction=0.3, seeds=(0,), epochs=2, batch_size=4, threads=1), **changes)
+    return Run("smoke", world, "cpu", 0, runs_parent / "runs", sections)

@@ -11,13 +11,16 @@ import torch
 
 from oquab_lib.config import Run, profile_sections
 from oquab_lib.cvpr15 import train as cvpr15
+from oquab_lib.cvpr15.config import config as cvpr15_config
 from oquab_lib.cvpr15.data import load_image_set
 from oquab_lib.cvpr15.predict import predict
 from oquab_lib.models import build_alexnet, normalization
 from oquab_lib.patches import crop_patches, tile_patches
 from oquab_lib.tools import benchmark_patches
 from oquab_lib.train import CHECKPOINT_NAME, fit
-from tests.test_cvpr15 import _one_thread, world  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
                                                                    reason="no CUDA device here"))]
@@ -25,21 +28,22 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.i
 AMP_TOLERANCE = dict(rtol=5e-2, atol=5e-2)
 
 
-def _weak_run(world, tmp_path, device: str) -> Run:  # noqa: F811
+def _weak_run(cvpr15_world, tmp_path, device: str) -> Run:
     sections = profile_sections("smoke")
-    sections["cvpr15"].update(dict(source_entry=str(world / "source-entry"), image_size=40, test_split="val",
+    sections["cvpr15"].update(dict(source_entry=str(cvpr15_world / "source-entry"), image_size=40, test_split="val",
                                    val_fraction=0.3, seeds=(0,), epochs=2, batch_size=4, threads=1, amp=True,
                                    channels_last=True))
-    return Run("smoke", world, device, 0, tmp_path / "runs", sections)
+    return Run("smoke", cvpr15_world, device, 0, tmp_path / "runs", sections)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_weak_net_trains_with_amp_and_predicts_like_the_cpu(world, tmp_path, device):  # noqa: F811
-    run = _weak_run(world, tmp_path, device)
-    result = cvpr15.train_weak(run, "weak", "voc", 0, progress=False)
+def test_weak_net_trains_with_amp_and_predicts_like_the_cpu(cvpr15_world, tmp_path, device):
+    run = _weak_run(cvpr15_world, tmp_path, device)
+    cfg = cvpr15_config(run)
+    result = cvpr15.train_weak(run, cfg, "weak", "voc", 0, progress=False)
     assert result.history["loss"].map(math.isfinite).all() and result.history["val_mAP"].between(0, 100).all()
-    net = cvpr15.load_weak_net(run, result)
-    images = load_image_set(str(world), "voc", "val", 40, progress=False)
+    net = cvpr15.load_weak_net(run, cfg, result)
+    images = load_image_set(str(cvpr15_world), "voc", "val", 40, progress=False)
     on_device = predict(net, images, (1.0, 1.4), device, amp=True, progress=False)
     on_cpu = predict(net.to("cpu"), images, (1.0, 1.4), "cpu", amp=True, progress=False)  # AMP is off on the CPU
     torch.testing.assert_close(on_device.scores, on_cpu.scores, **AMP_TOLERANCE)
@@ -52,7 +56,7 @@ def test_fit_keeps_the_amp_scaler_in_its_checkpoint_on_cuda(tmp_path, device):
                                 torch.nn.Linear(4, 2)).to(device)
     batches = [(torch.randn(4, 3, 8, 8), torch.randint(0, 2, (4,))) for _ in range(3)]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    history = fit(model, optimizer, batches, None, 2, tmp_path, device=device, amp=True, channels_last=True,
+    history = fit(model, optimizer, batches, epochs=2, work_dir=tmp_path, device=device, amp=True, channels_last=True,
                   progress=False)
     assert len(history) == 2 and all(math.isfinite(row["loss"]) for row in history)
     state = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)

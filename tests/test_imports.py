@@ -1,7 +1,10 @@
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_chapter_imports_do_not_load_torchvision():
     """Warm chapters only read the results cache: importing the library must not pay torchvision's import."""
     modules = ("cvpr14", "cvpr14.actions", "cvpr14.figures", "cvpr14.actions.figures", "cvpr15", "cvpr15.figures",

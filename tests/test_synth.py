@@ -38,6 +38,7 @@ def file_hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_same_seed_is_byte_identical_whatever_the_workers_and_other_seed_differs(world, tmp_path):
     again = ensure_world(tmp_path / "again", "smoke", seed=0, workers=2, verbose=False)
     first, second = file_hashes(world), file_hashes(again)
@@ -48,6 +49,7 @@ def test_same_seed_is_byte_identical_whatever_the_workers_and_other_seed_differs
     assert same < 0.01 * len(images)
 
 
+@pytest.mark.slow
 def test_an_incomplete_world_is_never_trusted(world, tmp_path):
     root = tmp_path / "w"
     shutil.copytree(world, root)

@@ -42,7 +42,8 @@ class _Killed(Exception):
 @pytest.mark.parametrize("scheduler_kind", ["step", "plateau"])
 def test_resume_after_kill_gives_identical_weights(tmp_path, scheduler_kind):
     model, optimizer, scheduler, loader = _setup(0, scheduler_kind)
-    straight = fit(model, optimizer, loader, _val_fn(loader), 3, tmp_path / "a", scheduler, seed=7, progress=False)
+    straight = fit(model, optimizer, loader, val_fn=_val_fn(loader), epochs=3, work_dir=tmp_path / "a",
+                   scheduler=scheduler, seed=7, progress=False)
 
     model_b, optimizer_b, scheduler_b, loader_b = _setup(0, scheduler_kind)
 
@@ -52,13 +53,14 @@ def test_resume_after_kill_gives_identical_weights(tmp_path, scheduler_kind):
         return _val_fn(loader_b)(net, epoch)
 
     with pytest.raises(_Killed):
-        fit(model_b, optimizer_b, loader_b, dies_in_third_epoch, 3, tmp_path / "b", scheduler_b, seed=7, progress=False)
+        fit(model_b, optimizer_b, loader_b, val_fn=dies_in_third_epoch, epochs=3, work_dir=tmp_path / "b",
+            scheduler=scheduler_b, seed=7, progress=False)
     assert load_state_dict(tmp_path / "b" / CHECKPOINT_NAME)["epoch"] == 1
 
     torch.manual_seed(999)  # a "new process": different global RNG, different init; the checkpoint must restore all
     model_c, optimizer_c, scheduler_c, loader_c = _setup(1, scheduler_kind)
-    resumed = fit(model_c, optimizer_c, loader_c, _val_fn(loader_c), 3, tmp_path / "b", scheduler_c, seed=7,
-                  progress=False)
+    resumed = fit(model_c, optimizer_c, loader_c, val_fn=_val_fn(loader_c), epochs=3, work_dir=tmp_path / "b",
+                  scheduler=scheduler_c, seed=7, progress=False)
 
     assert len(resumed) == len(straight) == 3
     for name, tensor in model.state_dict().items():
@@ -71,7 +73,8 @@ def test_fit_seed_makes_runs_repeatable_and_different_seeds_differ(tmp_path):
     losses = []
     for run, seed in enumerate([3, 3, 4]):
         model, optimizer, scheduler, loader = _setup(0)
-        history = fit(model, optimizer, loader, None, 2, tmp_path / str(run), scheduler, seed=seed, progress=False)
+        history = fit(model, optimizer, loader, epochs=2, work_dir=tmp_path / str(run), scheduler=scheduler, seed=seed,
+                      progress=False)
         losses.append([row["loss"] for row in history])
     assert losses[0] == losses[1]
     assert losses[0] != losses[2]
@@ -79,9 +82,9 @@ def test_fit_seed_makes_runs_repeatable_and_different_seeds_differ(tmp_path):
 
 def test_finished_run_is_not_retrained(tmp_path):
     model, optimizer, scheduler, loader = _setup(0)
-    fit(model, optimizer, loader, None, 2, tmp_path, scheduler, progress=False)
+    fit(model, optimizer, loader, epochs=2, work_dir=tmp_path, scheduler=scheduler, progress=False)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    history = fit(model, optimizer, loader, None, 2, tmp_path, scheduler, progress=False)
+    history = fit(model, optimizer, loader, epochs=2, work_dir=tmp_path, scheduler=scheduler, progress=False)
     assert len(history) == 2
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
 

@@ -19,19 +19,12 @@ from oquab_lib.weak_net import (
     weak_loss,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 # A padding-free variant: its windows see no zero padding, so dense outputs equal the FC net on crops exactly.
 NO_PADDING = AlexNetSpec(
     "nopad", 113, (ConvSpec(8, 5, 2, 0), ConvSpec(16, 5, 1, 0), *[ConvSpec(16, 3, 1, 0)] * 3), 32, lrn_after=(0, 1)
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny nets on a shared 2-core machine: one intra-op thread avoids oversubscription stalls."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _image(side: int, batch: int = 2, seed: int = 0) -> torch.Tensor:
@@ -157,7 +150,7 @@ def test_weak_net_shapes_and_poolings():
 def test_weak_net_layers_and_small_input():
     net = WeakNet(build_alexnet("smoke", 10), 4, hidden=12)
     assert [type(m) for m in net.adaptation] == [nn.Dropout2d, nn.Conv2d, nn.ReLU, nn.Dropout2d, nn.Conv2d]
-    fca, fcb = net.adaptation[1], net.adaptation[4]
+    fca, fcb = net.hidden_conv, net.score_conv
     assert (fca.in_channels, fca.out_channels, fcb.in_channels, fcb.out_channels) == (64, 12, 12, 4)
     assert fca.kernel_size == fcb.kernel_size == (3, 3) and fca.padding == fcb.padding == (1, 1)
     with pytest.raises(DataError, match="too small.*at least 32x32"):

@@ -63,7 +63,7 @@ def source_images(run: Run) -> int:
     return len(variant_samples(run.data_root, "1000C", "train"))
 
 
-def size_sweep(run: Run, fractions: tuple[float, ...] = FRACTIONS, methods: tuple[str, ...] = METHODS,
+def size_sweep(run: Run, *, fractions: tuple[float, ...] = FRACTIONS, methods: tuple[str, ...] = METHODS,
                progress: bool = False) -> pd.DataFrame:
     """Test mAP (%) of Table 2's pipeline as its training split shrinks.
 
@@ -80,7 +80,7 @@ def size_sweep(run: Run, fractions: tuple[float, ...] = FRACTIONS, methods: tupl
         cap = max(1, round(fraction * min(cap0, full_train)))
         # fraction 1 is Table 2's own configuration (its cache entries); smaller ones cap the training split
         swept = cfg if fraction == 1.0 else dataclasses.replace(cfg, max_images=(cap, *cfg.max_images[1:]))
-        data = table_data(run, "table2", swept, progress)
+        data = table_data(run, "table2", swept, progress=progress)
         for method in methods:
             for seed in seeds(run):
                 _, _, aps = evaluate_entry(method_entry(run, data, method, seed, swept, progress=progress), data)

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import Cvpr14Config
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.data.fingerprint import world_fingerprint
@@ -226,7 +227,7 @@ class SourceUnavailable(OquabError):
     """A table row needs a source network this run cannot provide (the reason is the message)."""
 
 
-def random_network(run: Any, seed: int) -> tuple[str, nn.Module]:
+def random_network(run: Run, seed: int) -> tuple[str, nn.Module]:
     """``(key, net)``: the source architecture with the source recipe's random initialisation, untrained.
 
     NO PRETRAIN starts from it and the RANDOM control freezes it, so both start exactly where pretraining starts
@@ -241,7 +242,7 @@ def random_network(run: Any, seed: int) -> tuple[str, nn.Module]:
     return f"random-{source.arch}-{source.init}-s{seed}", net
 
 
-def source_network(run: Any, cfg: Cvpr14Config, method: str, seed: int, progress: bool = True) -> tuple[str, nn.Module]:
+def source_network(run: Run, cfg: Cvpr14Config, method: str, seed: int, progress: bool = True) -> tuple[str, nn.Module]:
     """``(cache key, frozen source net in eval mode)`` of a table method (:data:`SOURCE_METHODS`) and source seed.
 
     Synthetic profiles train (or load from the cache) the net with :func:`oquab_lib.source.pretrain.pretrain_source`. The

@@ -7,8 +7,6 @@ split, as in the paper's qualitative figures; every choice plotted in the ablati
 
 from __future__ import annotations
 
-from typing import Any
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from matplotlib.patches import Rectangle
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14 import tables as cvpr14
 from oquab_lib.data.classes import VOC_CLASSES
 from oquab_lib.data.images import load_rgb
@@ -34,7 +33,7 @@ def _class_colour(label: int):
     return plt.get_cmap("tab20")(label % 20)
 
 
-def _ground_truth(run: Any, patch_set, image: int) -> dict:
+def _ground_truth(run: Run, patch_set, image: int) -> dict:
     """The annotation target (boxes, labels) of image ``image`` of a patch set."""
     boxes = VOCBoxes(run.data_root, patch_set.key["year"], patch_set.key["split"])
     return boxes.target(boxes.ids.index(patch_set.image_ids[image]))
@@ -48,13 +47,13 @@ def _busiest_image(patch_set) -> int:
     return int(np.argmax(counts))
 
 
-def tiling_figure(run: Any, image: int | None = None, table: str = "table2", max_scales: int = 4) -> Figure:
+def tiling_figure(run: Run, image: int | None = None, table: str = "table2", max_scales: int = 4) -> Figure:
     """One training image tiled at each scale (one panel per scale, at most ``max_scales``), patches coloured by label.
 
     Coloured = positive for that class, grey = background, black dotted = excluded (several objects, or a partial
     overlap under ``partial="exclude"``); ground-truth boxes in white. ``image=None`` picks the busiest image.
     """
-    data = cvpr14.table_data(run, table, progress=False)
+    data = cvpr14.table_data(run, table, cvpr14.config(run), progress=False)
     train = data.sets["train"]
     image = _busiest_image(train) if image is None else image
     rows = train.rows_of(image)
@@ -83,12 +82,13 @@ def tiling_figure(run: Any, image: int | None = None, table: str = "table2", max
     return fig
 
 
-def method_outputs(run: Any, method: str = "PRE-1000C", seed: int | None = None, table: str = "table2") -> dict:
+def method_outputs(run: Run, method: str = "PRE-1000C", seed: int | None = None, table: str = "table2") -> dict:
     """Test outputs of one trained (method, seed): ``data``, ``k`` (chosen on validation), ``scores [N, 20]`` at that
     k, ``probs [P, 21]`` patch posteriors, ``aps [20]`` test AP fractions."""
-    data = cvpr14.table_data(run, table, progress=False)
+    cfg = cvpr14.config(run)
+    data = cvpr14.table_data(run, table, cfg, progress=False)
     seed = run.seed if seed is None else seed
-    entry = cvpr14.method_entry(run, data, method, seed, progress=False)
+    entry = cvpr14.method_entry(run, data, method, seed, cfg, progress=False)
     k, _, aps = cvpr14.evaluate_entry(entry, data)
     scores = cache.load_state_dict(entry / "scores.pt")["test"][k]
     probs = cache.load_state_dict(entry / "probs.pt")["test"].float()
@@ -101,7 +101,7 @@ def _default_classes(outputs: dict, count: int) -> list[str]:
     return [VOC_CLASSES[c] for c in order[:count] if not np.isnan(outputs["aps"][c])]
 
 
-def heatmap_figure(run: Any, method: str = "PRE-1000C", seed: int | None = None, classes: list[str] | None = None,
+def heatmap_figure(run: Run, method: str = "PRE-1000C", seed: int | None = None, classes: list[str] | None = None,
                    table: str = "table2") -> Figure:
     """For each class, its top-scoring test image and the class's heat map (mean posterior of the covering patches)."""
     outputs = method_outputs(run, method, seed, table)
@@ -134,7 +134,7 @@ def _class_index(name: str) -> int:
     return VOC_CLASSES.index(name)
 
 
-def top_scoring_figure(run: Any, method: str = "PRE-1000C", seed: int | None = None,
+def top_scoring_figure(run: Run, method: str = "PRE-1000C", seed: int | None = None,
                        classes: list[str] | None = None, top: int = 4, table: str = "table2") -> Figure:
     """Per class (row): its ``top`` highest-scoring test images (green frame: positive, red: not, orange: difficult
     only) and, last, the first false positive in the ranking with its rank."""
@@ -176,7 +176,7 @@ def head_name(hidden: tuple[int, ...]) -> str:
     return "+".join(["FCa" + "'" * i for i in range(len(hidden))] + ["FCb"])
 
 
-def ablation(run: Any, kind: str, method: str = "PRE-1000C", progress: bool = True) -> pd.DataFrame:
+def ablation(run: Run, kind: str, method: str = "PRE-1000C", progress: bool = True) -> pd.DataFrame:
     """Validation mAP (%) on Table 2's validation split as one choice varies, per source seed.
 
     ``kind``: ``"k"`` (the aggregation exponent, on the main heads), ``"head"`` (FCb only / FCa+FCb / FCa+FCa'+FCb,
@@ -187,7 +187,7 @@ def ablation(run: Any, kind: str, method: str = "PRE-1000C", progress: bool = Tr
     if kind not in ABLATIONS:
         raise ConfigError(f"ablation kind {kind!r}; accepted: {', '.join(ABLATIONS)}")
     cfg = cvpr14.config(run)
-    data = cvpr14.table_data(run, "table2", cfg, progress)
+    data = cvpr14.table_data(run, "table2", cfg, progress=progress)
     variants = {"k": [None], "head": [dict(hidden=h) for h in cfg.ablation_hidden],
                 "background": [dict(fraction=f) for f in cfg.ablation_background]}[kind]
     rows = []
@@ -203,7 +203,7 @@ def ablation(run: Any, kind: str, method: str = "PRE-1000C", progress: bool = Tr
     return pd.DataFrame(rows, columns=["setting", "seed", "val mAP", "k"])
 
 
-def ablations(run: Any, method: str = "PRE-1000C", progress: bool = True) -> dict[str, pd.DataFrame]:
+def ablations(run: Run, method: str = "PRE-1000C", progress: bool = True) -> dict[str, pd.DataFrame]:
     """:func:`ablation` of every kind in :data:`ABLATIONS`, by kind."""
     return {kind: ablation(run, kind, method, progress) for kind in ABLATIONS}
 

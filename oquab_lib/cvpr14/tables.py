@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import Cvpr14Config, config, seeds
 from oquab_lib.cvpr14.features import (
     SOURCE_METHODS,
@@ -174,8 +175,8 @@ def train_transfer(model: nn.Module, batches: PatchBatches, lr: float, max_epoch
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     rule = PlateauRule(optimizer, rel_tol=cfg.plateau_rel_tol, max_epochs=max_epochs)
-    history = fit(model, optimizer, batches, None, max_epochs, work, rule, device, seed, amp=cfg.amp,
-                  progress=progress)
+    history = fit(model, optimizer, batches, epochs=max_epochs, work_dir=work, scheduler=rule, device=device, seed=seed,
+                  amp=cfg.amp, progress=progress)
     return pd.DataFrame(history).set_index("epoch")
 
 
@@ -207,10 +208,10 @@ class TableData:
     methods: tuple[str, ...]
 
 
-def table_data(run: Any, table: str, cfg: Cvpr14Config | None = None, progress: bool = True) -> TableData:
+def table_data(run: Run, table: str, cfg: Cvpr14Config, *, progress: bool = True) -> TableData:
+    """The patch sets of ``table`` (``table1`` / ``table2``) and the methods it compares, under ``cfg``."""
     if table not in TABLES:
         raise ConfigError(f"unknown CVPR'14 table {table!r}; accepted: {', '.join(TABLES)}")
-    cfg = cfg or config(run)
     ensure_data(run, verbose=False)  # the mini world, as the notebooks' session.start makes it
     splits_field, methods_field, protocol = TABLES[table]
     resolved = resolve_splits(run.data_root, getattr(cfg, splits_field), cfg.holdout_seed, cfg.max_images)
@@ -234,7 +235,7 @@ def _save_results(work: Path, model: nn.Module, fetchers: dict, data: TableData,
     (work / "checkpoint.pt").unlink(missing_ok=True)  # the result is complete: drop the optimizer state
 
 
-def _head_entry(run: Any, data: TableData, method: str, seed: int, cfg: Cvpr14Config, hidden: tuple[int, ...],
+def _head_entry(run: Run, data: TableData, method: str, seed: int, cfg: Cvpr14Config, hidden: tuple[int, ...],
                 fraction: float, base_key: dict, progress: bool) -> Path:
     source_key, net = source_network(run, cfg, method, seed, progress)
     key = {**base_key, **cfg.head_key(), "source": source_key, "head_hidden": hidden, "background_fraction": fraction}
@@ -254,7 +255,7 @@ def _head_entry(run: Any, data: TableData, method: str, seed: int, cfg: Cvpr14Co
     return cache.load_or_compute(run.runs_dir, name, key, compute, verbose=progress)
 
 
-def _scratch_entry(run: Any, data: TableData, seed: int, cfg: Cvpr14Config, base_key: dict, progress: bool) -> Path:
+def _scratch_entry(run: Run, data: TableData, seed: int, cfg: Cvpr14Config, base_key: dict, progress: bool) -> Path:
     """NO PRETRAIN: the source architecture, randomly initialised, every layer trained on the target's crops."""
     init_key, source = random_network(run, seed)
     key = {**base_key, **cfg.head_key(), "method": NO_PRETRAIN, "init": init_key, "cache_crops": cfg.cache_crops,
@@ -278,11 +279,10 @@ def _scratch_entry(run: Any, data: TableData, seed: int, cfg: Cvpr14Config, base
                                  verbose=progress)
 
 
-def method_entry(run: Any, data: TableData, method: str, seed: int, cfg: Cvpr14Config | None = None,
+def method_entry(run: Run, data: TableData, method: str, seed: int, cfg: Cvpr14Config, *,
                  hidden: tuple[int, ...] | None = None, fraction: float | None = None, progress: bool = True) -> Path:
     """The cache entry of one trained (method, seed): ``scores.pt`` (val/test image scores per k), ``probs.pt``
     (patch posteriors), ``model.pt``, ``history.csv``. ``hidden`` / ``fraction`` override the head for ablations."""
-    cfg = cfg or config(run)
     base_key = {"sets": {role: ps.key for role, ps in data.sets.items()}, "seed": seed}
     if method == NO_PRETRAIN:
         return _scratch_entry(run, data, seed, cfg, base_key, progress)
@@ -308,7 +308,7 @@ def _ap_frame(rows: list[tuple[str, int, np.ndarray]]) -> pd.DataFrame:
     return pd.DataFrame(values, index=index, columns=[*VOC_CLASSES, "mAP"], dtype=float)
 
 
-def run_table(run: Any, table: str, methods: tuple[str, ...] | None = None, progress: bool = True) -> pd.DataFrame:
+def run_table(run: Run, table: str, methods: tuple[str, ...] | None = None, progress: bool = True) -> pd.DataFrame:
     """Test AP (%) of every method and source seed of a table: index (method, seed), columns 20 classes + mAP.
 
     A method whose source network is unavailable (``full`` profile without it) is skipped with a printed reason; a
@@ -317,7 +317,7 @@ def run_table(run: Any, table: str, methods: tuple[str, ...] | None = None, prog
     ({method: {seed: {k: validation mAP}}}) and ``skipped`` ({method: reason}).
     """
     cfg = config(run)
-    data = table_data(run, table, cfg, progress)
+    data = table_data(run, table, cfg, progress=progress)
     rows, chosen, val_maps, skipped = [], {}, {}, {}
     for method in methods if methods is not None else data.methods:
         for seed in seeds(run):
@@ -344,12 +344,12 @@ def run_table(run: Any, table: str, methods: tuple[str, ...] | None = None, prog
     return frame
 
 
-def table1(run: Any, progress: bool = True) -> pd.DataFrame:
+def table1(run: Run, progress: bool = True) -> pd.DataFrame:
     """CVPR'14 Table 1 analog: VOC 2007 test, VOC07 11-point AP; PRE-1000C and our frozen-random control."""
     return run_table(run, "table1", progress=progress)
 
 
-def table2(run: Any, progress: bool = True) -> pd.DataFrame:
+def table2(run: Run, progress: bool = True) -> pd.DataFrame:
     """CVPR'14 Table 2 analog: VOC 2012 test, VOC12 AP; NO PRETRAIN, PRE-1000C, PRE-1000R, PRE-1512, PRE-1512D."""
     return run_table(run, "table2", progress=progress)
 

@@ -55,13 +55,13 @@ class Cvpr15Config:
     tolerance: float = 18.0  # location prediction, pixels at VOC resolution
     location_frame: int | None = None  # None: tolerance in original pixels; N: images rescaled to largest side N
     strong_head: str = "cvpr14"  # row E's box-trained head: "cvpr14" (Table 2's, when available) or "dense" (ours)
-    strong_scales: tuple[float, ...] = (0.7, 1.0, 1.4)  # our dense-window head (cvpr15_strong): the windows' scales
+    strong_scales: tuple[float, ...] = (0.7, 1.0, 1.4)  # our dense-window head (cvpr15.strong): the windows' scales
     strong_epochs: int = 10
     max_images: int | None = None  # cap on every split (smoke tests)
     amp: bool = True
     channels_last: bool = True
     threads: int = 1  # torch threads for CPU compute (0: leave as is); one per process is best on a busy machine
-    workers: int = 1  # CPU: processes that compute the seeds of a table in parallel (cvpr15_eval.per_seed)
+    workers: int = 1  # CPU: processes that compute the seeds of a table in parallel (cvpr15.tables.per_seed)
     num_workers: int = 0  # decoding threads when images are not preloaded
     eval_batch_size: int = 32
     preload_limit: int = 20000  # splits up to this many images are decoded into memory; larger: decoded on access
@@ -97,9 +97,6 @@ class Cvpr15Config:
         return from_section("cvpr15", cls, section)
 
 
-    def replace(self, **changes: Any) -> Cvpr15Config:
-        return dataclasses.replace(self, **changes)
-
     def train_key(self, dataset: str) -> dict[str, Any]:
         """What a trained model of ``dataset`` depends on: evaluation-only fields, the other dataset's fields and the
         box-trained head's settings (row E's key names its head instead) are left out."""
@@ -112,12 +109,6 @@ class Cvpr15Config:
 def config(run: Run) -> Cvpr15Config:
     """The resolved ``cvpr15`` section of ``run``."""
     return Cvpr15Config.from_section(run.section("cvpr15"))
-
-
-def config_of(run: Run, cfg: Cvpr15Config | dict[str, Any] | None = None) -> Cvpr15Config:
-    if isinstance(cfg, Cvpr15Config):
-        return cfg
-    return Cvpr15Config.from_section(dict(cfg) if cfg is not None else run.section("cvpr15"))
 
 
 def seeds(run: Run) -> list[int]:

@@ -14,7 +14,6 @@ side reaches ``input_size``.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -36,24 +35,25 @@ from oquab_lib.errors import ConfigError, DataError
 DATASETS = ("voc", "coco")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageSet:
     """The images of one split. ``images[i]``: ``uint8 [3, h_i, w_i]`` with ``max(h_i, w_i) = image_size``.
 
     ``labels`` ``[N, K]`` int8 in {1, -1, 0}; ``sizes`` ``[N, 2]`` original (width, height); ``boxes[i]`` ``[n_i, 5]``
     (x1, y1, x2, y2, class index) in original pixels (0-based); ``difficult[i]`` ``[n_i]`` bool (VOC difficult, COCO
-    crowd); ``ids`` the image ids; ``paths`` the files.
+    crowd); ``ids`` the image ids; ``paths`` the files. Frozen, its sequences tuples: one decoded split is shared by
+    the experiments of a table (:class:`oquab_lib.cvpr15.inputs.SourceCache`), and none of them may change it.
     """
 
     dataset: str
     split: str
     class_names: tuple[str, ...]
-    ids: list[str]
-    paths: list[Path]
+    ids: tuple[str, ...]
+    paths: tuple[Path, ...]
     labels: Tensor
     sizes: Tensor
-    boxes: list[Tensor]
-    difficult: list[Tensor]
+    boxes: tuple[Tensor, ...]
+    difficult: tuple[Tensor, ...]
     images: Sequence[Tensor]
     image_size: int
 
@@ -67,9 +67,10 @@ class ImageSet:
 
     def subset(self, indices: Sequence[int]) -> ImageSet:
         idx = list(indices)
-        return ImageSet(self.dataset, self.split, self.class_names, [self.ids[i] for i in idx],
-                        [self.paths[i] for i in idx], self.labels[idx], self.sizes[idx], [self.boxes[i] for i in idx],
-                        [self.difficult[i] for i in idx], _Subset(self.images, idx), self.image_size)
+        return ImageSet(self.dataset, self.split, self.class_names, tuple(self.ids[i] for i in idx),
+                        tuple(self.paths[i] for i in idx), self.labels[idx], self.sizes[idx],
+                        tuple(self.boxes[i] for i in idx), tuple(self.difficult[i] for i in idx),
+                        _Subset(self.images, idx), self.image_size)
 
 
 class _Subset(Sequence):
@@ -141,10 +142,10 @@ def _records(data_root: Path, dataset: str, split: str, voc_year: str):
     raise ConfigError(f"dataset={dataset!r}; accepted: {', '.join(DATASETS)}")
 
 
-@functools.lru_cache(maxsize=6)
-def load_image_set(data_root: str, dataset: str, split: str, image_size: int, voc_year: str = "2012",
-                   preload_limit: int = 20000, progress: bool = True) -> ImageSet:
-    """The :class:`ImageSet` of ``split`` (memoised in-process: several experiments of a chapter share it).
+def load_image_set(data_root: str | Path, dataset: str, split: str, image_size: int, voc_year: str = "2012",
+                   preload_limit: int = 20000, *, progress: bool = True) -> ImageSet:
+    """The :class:`ImageSet` of ``split``, decoded now (experiments share one through
+    :class:`oquab_lib.cvpr15.inputs.SourceCache`).
 
     Splits of at most ``preload_limit`` images are decoded now (threads); larger ones are decoded on access.
     """
@@ -157,10 +158,11 @@ def load_image_set(data_root: str, dataset: str, split: str, image_size: int, vo
     images: Sequence[Tensor] = _LazyImages(paths, image_size)
     if len(paths) <= preload_limit:
         with ThreadPoolExecutor(max_workers=4) as pool:  # PIL decoding releases the GIL
-            images = list(tqdm(pool.map(images.__getitem__, range(len(paths))), total=len(paths),
+            images = tuple(tqdm(pool.map(images.__getitem__, range(len(paths))), total=len(paths),
                                desc=f"decode {dataset}/{split}", disable=not progress or len(paths) < 200))
     size_tensor = torch.tensor([[float(w), float(h)] for w, h in originals], dtype=torch.float64)
-    return ImageSet(dataset, split, tuple(names), ids, paths, labels, size_tensor, boxes, difficult, images, image_size)
+    return ImageSet(dataset, split, tuple(names), tuple(ids), tuple(paths), labels, size_tensor, tuple(boxes),
+                    tuple(difficult), images, image_size)
 
 
 def load_size(path: Path) -> tuple[int, int]:

@@ -15,9 +15,11 @@ import pandas as pd
 import torch
 
 from oquab_lib.config import Run
-from oquab_lib.cvpr15.config import Cvpr15Config, config
+from oquab_lib.cvpr15.config import Cvpr15Config, config, seeds
+from oquab_lib.cvpr15.inputs import shared_inputs
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
-from oquab_lib.cvpr15.tables import baseline_points, frame_factors, weak_model
+from oquab_lib.cvpr15.strong import heatmap_predictions
+from oquab_lib.cvpr15.tables import baseline_points, coco_unavailable, frame_factors, weak_model
 from oquab_lib.localize import pointing_accuracy
 
 # Published pointing-game accuracies (%) on real images (Zhang et al., ECCV 2016, all test images): the
@@ -36,32 +38,29 @@ def framed_pointing(points: torch.Tensor, pred: SplitPrediction, cfg: Cvpr15Conf
 
 def _seed_rows(run: Run, cfg: Cvpr15Config, seed: int, dataset: str, progress: bool) -> list[dict]:
     split = cfg.location_split if dataset == "voc" else cfg.coco_test_split
-    pred = cached_predictions(run, weak_model(run, cfg, seed, "weak", dataset, progress), split, cfg=cfg,
+    pred = cached_predictions(run, cfg, weak_model(run, cfg, seed, "weak", dataset, progress=progress), split,
                               progress=progress)
     points = {"weak net (ours)": pred.points, "image centre": baseline_points("image centre", pred, seed),
               "random point": baseline_points("random point", pred, seed)}
     if dataset == "voc":
-        from oquab_lib.cvpr15.strong import heatmap_predictions
-
         points["CVPR'14 heat-map arg-max"] = heatmap_predictions(run, cfg, seed, split, progress)["points"]
     label = "VOC 2012 " + split if dataset == "voc" else "COCO " + split
     return [{"dataset": label, "method": method, "seed": seed, "pointing %": framed_pointing(p, pred, cfg)}
             for method, p in points.items()]
 
 
-def pointing_table(run: Run, datasets: tuple[str, ...] = ("voc", "coco"), progress: bool = False) -> pd.DataFrame:
+def pointing_table(run: Run, *, datasets: tuple[str, ...] = ("voc", "coco"), progress: bool = False) -> pd.DataFrame:
     """Pointing-game accuracy (%) per dataset, method and seed: ``dataset, method, seed, pointing %``.
 
     Reads the predictions the location table cached (computes them on a cold cache). COCO rows are left out when the
     location table left them out (no COCO tree).
     """
-    from oquab_lib.cvpr15.tables import coco_unavailable, run_seeds
-
     cfg = config(run)
     if "coco" in datasets and coco_unavailable(run, cfg):
         datasets = tuple(d for d in datasets if d != "coco")
-    rows = [row for dataset in datasets for seed in run_seeds(run, cfg)
-            for row in _seed_rows(run, cfg, seed, dataset, progress)]
+    with shared_inputs():
+        rows = [row for dataset in datasets for seed in seeds(run)
+                for row in _seed_rows(run, cfg, seed, dataset, progress)]
     return pd.DataFrame(rows, columns=["dataset", "method", "seed", "pointing %"])
 
 

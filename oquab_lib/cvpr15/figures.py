@@ -17,11 +17,13 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from oquab_lib.cvpr15.config import config_of
+from oquab_lib.config import Run
+from oquab_lib.cvpr15.config import config, seeds
 from oquab_lib.cvpr15.data import ImageSet, scaled_shape, to_network_input
-from oquab_lib.cvpr15.inputs import compute_threads, image_set
+from oquab_lib.cvpr15.inputs import compute_threads, image_set, shared_inputs, source_network
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
-from oquab_lib.cvpr15.tables import run_seeds, weak_model
+from oquab_lib.cvpr15.strong import patch_head, patch_heatmaps
+from oquab_lib.cvpr15.tables import frame_factors, weak_model
 from oquab_lib.cvpr15.train import load_weak_net
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.heatmaps import overlay, upsample_score_map
@@ -30,10 +32,11 @@ from oquab_lib.weak_net import WeakNet, score_geometry
 
 
 def _threaded(figure_fn: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Run a figure function under the profile's CPU thread count (tiny convolutions are slower on two busy threads)."""
+    """Run a figure function under the profile's CPU thread count (tiny convolutions are slower on two busy threads),
+    sharing source networks and image sets (:func:`oquab_lib.cvpr15.inputs.shared_inputs`) for its length."""
     @functools.wraps(figure_fn)
-    def wrapper(run: Any, *args: Any, **kwargs: Any) -> Figure:
-        with compute_threads(config_of(run, kwargs.get("cfg")), torch.device(run.device)):
+    def wrapper(run: Run, *args: Any, **kwargs: Any) -> Figure:
+        with shared_inputs(), compute_threads(config(run), torch.device(run.device)):
             return figure_fn(run, *args, **kwargs)
 
     return wrapper
@@ -66,18 +69,17 @@ def _positive_image(pred: SplitPrediction, cls: int) -> int:
 
 
 @_threaded
-def training_maps_figure(run: Any, classes: tuple[str, ...] = ("motorbike", "horse", "person"),
-                         cfg: Any = None) -> Figure:
+def training_maps_figure(run: Run, classes: tuple[str, ...] = ("motorbike", "horse", "person")) -> Figure:
     """The paper's Fig. 1: one row per class, the map of that class on a held-out image after the snapshot steps
     (the paper's iterations 210, 510, 4200 as fractions of its run) and at the selected epoch."""
-    cfg = config_of(run, cfg)
-    result = weak_model(run, cfg, run_seeds(run, cfg)[0], progress=False)
-    pred = cached_predictions(run, result, cfg.location_split, cfg=cfg, progress=False)
+    cfg = config(run)
+    result = weak_model(run, cfg, seeds(run)[0], progress=False)
+    pred = cached_predictions(run, cfg, result, cfg.location_split, progress=False)
     images = image_set(run, cfg, "voc", cfg.location_split, progress=False)
     names = list(images.class_names)
     steps = result.snapshot_paths()
-    nets = {f"step {s}": load_weak_net(run, result, cfg, weights=p) for s, p in steps.items()}
-    nets[f"final (epoch {result.best_epoch + 1})"] = load_weak_net(run, result, cfg)
+    nets = {f"step {s}": load_weak_net(run, cfg, result, weights=p) for s, p in steps.items()}
+    nets[f"final (epoch {result.best_epoch + 1})"] = load_weak_net(run, cfg, result)
     rows = [c for c in classes if c in names and _positive_image(pred, names.index(c)) >= 0]
     fig, axes = plt.subplots(len(rows), len(nets) + 1, figsize=(2.0 * (len(nets) + 1), 1.8 * len(rows)),
                              squeeze=False)
@@ -107,15 +109,14 @@ def _with_boxes(images: ImageSet, index: int, cls: int | None = None) -> np.ndar
 
 
 @_threaded
-def localisation_examples_figure(run: Any, count: int = 8, cfg: Any = None) -> Figure:
+def localisation_examples_figure(run: Run, count: int = 8) -> Figure:
     """Held-out images with the boxes of one present class (yellow) and the predicted point of that class (green:
     within the tolerance, red: not); classes spread over the class list, the top-scoring positive image of each."""
-    from oquab_lib.cvpr15.tables import frame_factors
     from oquab_lib.localize import point_hits
 
-    cfg = config_of(run, cfg)
-    pred = cached_predictions(run, weak_model(run, cfg, run_seeds(run, cfg)[0], progress=False), cfg.location_split,
-                              cfg=cfg, progress=False)
+    cfg = config(run)
+    pred = cached_predictions(run, cfg, weak_model(run, cfg, seeds(run)[0], progress=False), cfg.location_split,
+                              progress=False)
     images = image_set(run, cfg, "voc", cfg.location_split, progress=False)
     factors = frame_factors(pred.sizes, cfg.location_frame)
     framed = [torch.cat([b[:, :4].double() * f, b[:, 4:].double()], 1) for b, f in zip(pred.boxes, factors)]
@@ -140,15 +141,15 @@ def localisation_examples_figure(run: Any, count: int = 8, cfg: Any = None) -> F
 
 
 @_threaded
-def false_positives_figure(run: Any, classes: tuple[str, ...] = ("cat", "dog", "sofa", "bicycle"), per_class: int = 4,
-                           cfg: Any = None) -> Figure:
+def false_positives_figure(run: Run, classes: tuple[str, ...] = ("cat", "dog", "sofa", "bicycle"),
+                           per_class: int = 4) -> Figure:
     """For each class, the top-ranked images that do *not* contain it (the classifier's false positives), with that
     class's map; titles list the classes the image does contain."""
-    cfg = config_of(run, cfg)
-    result = weak_model(run, cfg, run_seeds(run, cfg)[0], progress=False)
-    pred = cached_predictions(run, result, cfg.location_split, cfg=cfg, progress=False)
+    cfg = config(run)
+    result = weak_model(run, cfg, seeds(run)[0], progress=False)
+    pred = cached_predictions(run, cfg, result, cfg.location_split, progress=False)
     images = image_set(run, cfg, "voc", cfg.location_split, progress=False)
-    net = load_weak_net(run, result, cfg)
+    net = load_weak_net(run, cfg, result)
     names = list(images.class_names)
     rows = [c for c in classes if c in names]
     fig, axes = plt.subplots(len(rows), per_class, figsize=(2.1 * per_class, 1.9 * len(rows)), squeeze=False)
@@ -166,26 +167,25 @@ def false_positives_figure(run: Any, classes: tuple[str, ...] = ("cat", "dog", "
 
 
 @_threaded
-def boxes_harmful_figure(run: Any, count: int = 4, cfg: Any = None) -> Figure:
+def boxes_harmful_figure(run: Run, count: int = 4) -> Figure:
     """Per held-out image and one present class: the boxes, the box-trained patch head's heat map (CVPR'14 style)
     and the weak net's map of that class."""
-    from oquab_lib.cvpr15.strong import patch_head, patch_heatmaps
     from oquab_lib.weak_net import fc_to_conv
 
-    cfg = config_of(run, cfg)
-    seed = run_seeds(run, cfg)[0]
+    cfg = config(run)
+    seed = seeds(run)[0]
     result = weak_model(run, cfg, seed, progress=False)
-    pred = cached_predictions(run, result, cfg.location_split, cfg=cfg, progress=False)
+    pred = cached_predictions(run, cfg, result, cfg.location_split, progress=False)
     images = image_set(run, cfg, "voc", cfg.location_split, progress=False)
     head = patch_head(run, cfg, seed, progress=False)
-    net = load_weak_net(run, result, cfg)
-    backbone = fc_to_conv(net_source(run, cfg, seed), include_fc8=False).eval()
+    net = load_weak_net(run, cfg, result)
+    backbone = fc_to_conv(source_network(run, cfg, seed, progress=False)[1], include_fc8=False).eval()
     classes = [c for c in np.linspace(0, len(images.class_names) - 1, count + 2).round().astype(int)[1:-1]
                if _positive_image(pred, c) >= 0]
     fig, axes = plt.subplots(len(classes), 3, figsize=(6.6, 2.0 * len(classes)), squeeze=False)
     for r, cls in enumerate(classes):
         index = _positive_image(pred, cls)
-        strong = patch_heatmaps(backbone, head.head, images, [index], cfg.test_scales, torch.device(run.device),
+        strong = patch_heatmaps(backbone, head.head, images, [index], cfg.test_scales, device=torch.device(run.device),
                                 keep_maps=True, progress=False)["maps"][0][cls]
         original = load_rgb_tensor(images.paths[index])
         shown, maps = image_maps(net, images.images[index], run.device)
@@ -197,8 +197,3 @@ def boxes_harmful_figure(run: Any, count: int = 4, cfg: Any = None) -> Figure:
     fig.tight_layout()
     return fig
 
-
-def net_source(run: Any, cfg: Any, seed: int):
-    from oquab_lib.cvpr15.inputs import source_network
-
-    return source_network(run, cfg, seed, progress=False)[1]

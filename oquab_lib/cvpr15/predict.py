@@ -55,7 +55,7 @@ def chunks_of(images: ImageSet, batch_size: int) -> list[list[int]]:
 
 
 @torch.inference_mode()
-def c5_batches(features: nn.Module, spec, images: ImageSet, scales: tuple[float, ...], device: torch.device,
+def c5_batches(features: nn.Module, spec, images: ImageSet, scales: tuple[float, ...], *, device: torch.device,
                batch_size: int = 32, amp: bool = True, whole_image: bool = False,
                progress: bool = True) -> Iterator[C5Batch]:
     """Run C1..C5 (``features``) on every chunk of ``images`` at every scale (``whole_image``: input size only)."""
@@ -72,7 +72,7 @@ def c5_batches(features: nn.Module, spec, images: ImageSet, scales: tuple[float,
 
 
 @torch.inference_mode()
-def predict(net: WeakNet, images: ImageSet, scales: tuple[float, ...], device: str | torch.device = "cpu",
+def predict(net: WeakNet, images: ImageSet, scales: tuple[float, ...], device: str | torch.device = "cpu", *,
             whole_image: bool = False, batch_size: int = 32, amp: bool = True, progress: bool = True,
             c5: Iterable[C5Batch] | None = None) -> Prediction:
     """Multi-scale scores and points of every image of ``images`` (see the module docstring).
@@ -87,8 +87,8 @@ def predict(net: WeakNet, images: ImageSet, scales: tuple[float, ...], device: s
     scores, best = torch.zeros(n, k), torch.full((n, k), -math.inf)
     points, scale_index = torch.zeros(n, k, 2), torch.zeros(n, k, dtype=torch.long)
     if c5 is None:
-        c5 = c5_batches(net.backbone.features, net.spec, images, scales, device, batch_size, amp, whole_image,
-                        progress)
+        c5 = c5_batches(net.backbone.features, net.spec, images, scales, device=device, batch_size=batch_size,
+                        amp=amp, whole_image=whole_image, progress=progress)
     for batch in c5:
         idx, size = torch.tensor(batch.indices), batch.size
         with _autocast(device, amp):

@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from oquab_lib import cache
-from oquab_lib.cvpr15.config import Cvpr15Config, config_of
+from oquab_lib.config import Run
+from oquab_lib.cvpr15.config import Cvpr15Config
 from oquab_lib.cvpr15.data import ImageSet
 from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
 from oquab_lib.cvpr15.predict import C5Batch, c5_batches, predict
@@ -57,10 +58,9 @@ def _unpack(saved: dict[str, Any]) -> SplitPrediction:
     return SplitPrediction(**saved, boxes=list(packed.split(counts.tolist())))
 
 
-def cached_predictions(run: Any, result: WeakResult, split: str, scales: tuple[float, ...] | None = None,
-                       cfg: Cvpr15Config | dict[str, Any] | None = None, progress: bool = True) -> SplitPrediction:
+def cached_predictions(run: Run, cfg: Cvpr15Config, result: WeakResult, split: str, *,
+                       scales: tuple[float, ...] | None = None, progress: bool = True) -> SplitPrediction:
     """:func:`predict` of a trained net on a split of its dataset (``scales``: default ``cfg.test_scales``), cached."""
-    cfg = config_of(run, cfg)
     whole = result.kind == "full_images"
     scales = (1.0,) if whole else tuple(float(s) for s in (scales or cfg.test_scales))
     key = {"model": result.entry.name, "split": split, "scales": scales, "image_size": cfg.image_size,
@@ -68,10 +68,11 @@ def cached_predictions(run: Any, result: WeakResult, split: str, scales: tuple[f
 
     def compute(work: Path) -> None:
         images = image_set(run, cfg, result.dataset, split, progress)
-        net = load_weak_net(run, result, cfg)
-        c5 = None if whole else c5_store(run, cfg, result.seed, result.dataset, split, scales, progress)
+        net = load_weak_net(run, cfg, result)
+        c5 = None if whole else c5_store(run, cfg, result.seed, result.dataset, split, scales, progress=progress)
         with compute_threads(cfg, torch.device(run.device)):
-            pred = predict(net, images, scales, run.device, whole, cfg.eval_batch_size, cfg.amp, progress, c5)
+            pred = predict(net, images, scales, run.device, whole_image=whole, batch_size=cfg.eval_batch_size,
+                           amp=cfg.amp, progress=progress, c5=c5)
         cache.save_state_dict(work / "prediction.pt", {**pred._asdict(), **ground_truth(images)})
 
     entry = cache.load_or_compute(run.runs_dir, f"cvpr15-test-{result.kind}-{result.dataset}-{split}", key, compute,
@@ -79,7 +80,7 @@ def cached_predictions(run: Any, result: WeakResult, split: str, scales: tuple[f
     return _unpack(cache.load_state_dict(entry / "prediction.pt"))
 
 
-def c5_store(run: Any, cfg: Cvpr15Config, seed: int, dataset: str, split: str, scales: tuple[float, ...],
+def c5_store(run: Run, cfg: Cvpr15Config, seed: int, dataset: str, split: str, scales: tuple[float, ...], *,
              progress: bool = True) -> list[C5Batch] | None:
     """The C5 maps of a split at ``scales`` (a subset of ``cfg.test_scales``) through the frozen source net of
     ``seed``, cached: every model on that source (rows E, F, the ablations, the heat-map baseline) then runs only its
@@ -98,8 +99,8 @@ def c5_store(run: Any, cfg: Cvpr15Config, seed: int, dataset: str, split: str, s
         features = use_band_lrn(copy.deepcopy(source.features)).eval().to(device)  # = WeakNet.backbone.features
         with compute_threads(cfg, device):
             batches = [b._replace(c5=b.c5.float().cpu())._asdict() for b in c5_batches(
-                features, source.spec, images, cfg.test_scales, device, cfg.eval_batch_size, cfg.amp,
-                progress=progress)]
+                features, source.spec, images, cfg.test_scales, device=device, batch_size=cfg.eval_batch_size,
+                amp=cfg.amp, progress=progress)]
         cache.save_state_dict(work / "c5.pt", {"batches": batches})
 
     entry = cache.load_or_compute(run.runs_dir, f"cvpr15-c5-{dataset}-{split}-s{seed}", key, compute, verbose=progress)

@@ -19,7 +19,6 @@ posterior^5 over windows (:func:`oquab_lib.cvpr14.tables.aggregate_scores`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14.tables import aggregate_scores
+from oquab_lib.cvpr15.config import Cvpr15Config
 from oquab_lib.cvpr15.data import ImageSet, train_val_split
+from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
 from oquab_lib.cvpr15.predict import C5Batch, c5_batches
+from oquab_lib.cvpr15.train import PatchHead
 from oquab_lib.heatmaps import patch_heatmap
 from oquab_lib.localize import heatmap_argmax_points
 from oquab_lib.models import TransferHead, use_band_lrn
@@ -40,16 +43,7 @@ from oquab_lib.weak_net import ConvAlexNet, fc_to_conv
 BACKGROUND_FRACTION = 0.1  # CVPR'14: keep a random 10 % of the background patches
 
 
-@dataclass
-class PatchHead:
-    """A trained patch head ``[P, fc_width] -> [P, K + 1]`` logits (last = background) and where it comes from."""
-
-    head: TransferHead
-    provenance: str  # names the model in cache keys and in the notebooks
-    source_id: str
-
-
-def window_features(backbone: ConvAlexNet, images: ImageSet, indices: list[int], scales: tuple[float, ...],
+def window_features(backbone: ConvAlexNet, images: ImageSet, indices: list[int], scales: tuple[float, ...], *,
                     device: torch.device, progress: bool = True, c5: list[C5Batch] | None = None):
     """Yield ``(image index, FC7 [P, C], windows [P, 4] original pixels)`` for every image and scale.
 
@@ -62,7 +56,8 @@ def window_features(backbone: ConvAlexNet, images: ImageSet, indices: list[int],
     if c5 is None:
         subset = images.subset(indices)
         c5 = ((b._replace(indices=[indices[i] for i in b.indices]))
-              for b in c5_batches(backbone.features, backbone.spec, subset, scales, device, 16, progress=progress))
+              for b in c5_batches(backbone.features, backbone.spec, subset, scales, device=device,
+                                     batch_size=16, progress=progress))
     for batch in c5:
         maps = backbone.classifier(batch.c5.to(device)).float().cpu()  # [B, C, h, w]
         h, w = maps.shape[-2:]
@@ -80,13 +75,13 @@ def _stride(backbone: ConvAlexNet) -> int:
 
 
 @torch.inference_mode()
-def labelled_windows(backbone: ConvAlexNet, images: ImageSet, indices: list[int], scales: tuple[float, ...],
+def labelled_windows(backbone: ConvAlexNet, images: ImageSet, indices: list[int], scales: tuple[float, ...], *,
                      device: torch.device, seed: int, progress: bool = True) -> tuple[Tensor, Tensor]:
     """CVPR'14 training set from dense windows: ``(FC7 [M, C] float16, labels [M])`` (K = background)."""
     generator = torch.Generator().manual_seed(seed)
     num_classes = len(images.class_names)
     features, labels = [], []
-    for i, fc7, windows in window_features(backbone, images, indices, scales, device, progress):
+    for i, fc7, windows in window_features(backbone, images, indices, scales, device=device, progress=progress):
         boxes = images.boxes[i]
         label = label_patches(windows, boxes[:, :4], boxes[:, 4].long(), num_classes, images.difficult[i])
         kept = resample_background(label, num_classes, BACKGROUND_FRACTION, generator)
@@ -95,7 +90,7 @@ def labelled_windows(backbone: ConvAlexNet, images: ImageSet, indices: list[int]
     return torch.cat(features), torch.cat(labels)
 
 
-def train_head(features: Tensor, labels: Tensor, fc_width: int, num_outputs: int, hidden: int, epochs: int,
+def train_head(features: Tensor, labels: Tensor, *, fc_width: int, num_outputs: int, hidden: int, epochs: int,
                seed: int, device: torch.device, dropout: float = 0.5) -> tuple[TransferHead, list[float]]:
     """SGD (lr 0.01, momentum 0.9, weight decay 5e-4, batches of 128) on cached features; returns head, losses."""
     torch.manual_seed(seed)
@@ -115,7 +110,7 @@ def train_head(features: Tensor, labels: Tensor, fc_width: int, num_outputs: int
     return head.cpu().eval(), losses
 
 
-def patch_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHead:
+def patch_head(run: Run, cfg: Cvpr15Config, seed: int, progress: bool = True) -> PatchHead:
     """The box-supervised patch head of ``seed``: the CVPR'14 pipeline's Table 2 head on the same source network
     (``cfg.strong_head == "cvpr14"``, when it can be had), else our dense-window head (:func:`dense_window_head`)."""
     if cfg.strong_head == "cvpr14" and cfg.source_entry is None:
@@ -125,7 +120,7 @@ def patch_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHea
     return dense_window_head(run, cfg, seed, progress)
 
 
-def cvpr14_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHead | None:
+def cvpr14_head(run: Run, cfg: Cvpr15Config, seed: int, progress: bool = True) -> PatchHead | None:
     """The FCa/FCb head trained by :mod:`oquab_lib.cvpr14.tables` for Table 2 (VOC 2012) on the source network of ``seed``
     (PRE-1512 in synthetic profiles, PRE-1000C in ``full``); None when that pipeline cannot provide it."""
     try:
@@ -141,22 +136,19 @@ def cvpr14_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHe
         print(f"row E starts from CVPR'14 Table 2's {method} head: that pipeline runs now unless cached "
               "(cvpr15.strong_head='dense' uses our dense-window head instead)")
     try:
-        data = cvpr14.table_data(run, "table2", settings, progress)
+        data = cvpr14.table_data(run, "table2", settings, progress=progress)
         entry = cvpr14.method_entry(run, data, method, seed, settings, progress=progress)
     except SourceUnavailable:
         return None
     state = cache.load_state_dict(Path(entry) / "model.pt")
     head = TransferHead(state["fca1.weight"].shape[1], state["fcb.weight"].shape[0], settings.head_hidden)
     head.load_state_dict(state)
-    from oquab_lib.cvpr15.inputs import source_network
-
     return PatchHead(head.eval(), f"CVPR'14 {method} head {Path(entry).name}", source_network(run, cfg, seed)[0])
 
 
-def dense_window_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> PatchHead:
+def dense_window_head(run: Run, cfg: Cvpr15Config, seed: int, progress: bool = True) -> PatchHead:
     """Our own patch head of ``seed`` on dense windows of the training part of the VOC train split (cached);
     FCa width ``cfg.hidden`` so that it fits the weak net's first adaptation layer."""
-    from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
     from oquab_lib.data.fingerprint import world_fingerprint
 
     source_id, source = source_network(run, cfg, seed, progress)
@@ -171,9 +163,11 @@ def dense_window_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> P
         train_idx, _ = train_val_split(len(images), cfg.val_fraction)  # the weak stage's validation tail stays unseen
         backbone = use_band_lrn(fc_to_conv(source, include_fc8=False)).eval().to(device)
         with compute_threads(cfg, device):
-            features, labels = labelled_windows(backbone, images, train_idx, cfg.strong_scales, device, seed, progress)
-            head, losses = train_head(features, labels, source.fc7.out_features, len(images.class_names) + 1,
-                                      cfg.hidden, cfg.strong_epochs, seed, device)
+            features, labels = labelled_windows(backbone, images, train_idx, cfg.strong_scales, device=device,
+                                                seed=seed, progress=progress)
+            head, losses = train_head(features, labels, fc_width=source.fc7.out_features,
+                                      num_outputs=len(images.class_names) + 1, hidden=cfg.hidden,
+                                      epochs=cfg.strong_epochs, seed=seed, device=device)
         cache.save_state_dict(work / "head.pt", head.state_dict())
         counts = torch.bincount(labels, minlength=len(images.class_names) + 1)
         cache.save_json(work / "meta.json", {"losses": losses, "windows": len(labels),
@@ -189,13 +183,13 @@ def dense_window_head(run: Any, cfg: Any, seed: int, progress: bool = True) -> P
 
 @torch.inference_mode()
 def patch_heatmaps(backbone: ConvAlexNet, head: nn.Module, images: ImageSet, indices: list[int],
-                   scales: tuple[float, ...], device: torch.device, k: float = 5.0, keep_maps: bool = False,
+                   scales: tuple[float, ...], *, device: torch.device, k: float = 5.0, keep_maps: bool = False,
                    progress: bool = True, c5: list[C5Batch] | None = None) -> dict[str, Any]:
     """CVPR'14-style outputs of every image: ``scores [n, K]`` (mean posterior^k over windows), ``points [n, K, 2]``
     (arg-max pixel of each class heat map, original pixels) and, with ``keep_maps``, the heat maps ``[K, H, W]``."""
     head = head.to(device).eval()
     per_image: dict[int, list[tuple[Tensor, Tensor]]] = {i: [] for i in indices}
-    for i, fc7, windows in window_features(backbone, images, indices, scales, device, progress, c5):
+    for i, fc7, windows in window_features(backbone, images, indices, scales, device=device, progress=progress, c5=c5):
         per_image[i].append((windows, head(fc7.to(device)).float().softmax(1).cpu()))
     scores, points, maps = [], [], []
     for i in indices:
@@ -213,9 +207,8 @@ def patch_heatmaps(backbone: ConvAlexNet, head: nn.Module, images: ImageSet, ind
     return out
 
 
-def heatmap_predictions(run: Any, cfg: Any, seed: int, split: str, progress: bool = True) -> dict[str, Tensor]:
+def heatmap_predictions(run: Run, cfg: Cvpr15Config, seed: int, split: str, progress: bool = True) -> dict[str, Tensor]:
     """Cached :func:`patch_heatmaps` scores and points of the patch head of ``seed`` on a VOC split."""
-    from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
     from oquab_lib.cvpr15.results import c5_store
 
     head = patch_head(run, cfg, seed, progress)
@@ -226,10 +219,10 @@ def heatmap_predictions(run: Any, cfg: Any, seed: int, split: str, progress: boo
         images = image_set(run, cfg, "voc", split, progress)
         _, source = source_network(run, cfg, seed, progress)
         backbone = use_band_lrn(fc_to_conv(source, include_fc8=False)).eval().to(run.device)
-        c5 = c5_store(run, cfg, seed, "voc", split, cfg.test_scales, progress)
+        c5 = c5_store(run, cfg, seed, "voc", split, cfg.test_scales, progress=progress)
         with compute_threads(cfg, torch.device(run.device)):
             out = patch_heatmaps(backbone, head.head, images, list(range(len(images))), cfg.test_scales,
-                                 torch.device(run.device), progress=progress, c5=c5)
+                                 device=torch.device(run.device), progress=progress, c5=c5)
         cache.save_state_dict(work / "heatmap_points.pt", out)
 
     entry = cache.load_or_compute(run.runs_dir, f"cvpr15-heatmap-points-{split}-s{seed}", key, compute,

@@ -16,8 +16,11 @@ their points by the *same* class scores (the weak net's), so that they differ on
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,69 +30,71 @@ import torch
 from torch import Tensor
 
 from oquab_lib import cache
-from oquab_lib.cvpr15.config import Cvpr15Config, config_of
+from oquab_lib.config import Run
+from oquab_lib.cvpr15.config import Cvpr15Config, config, seeds
+from oquab_lib.cvpr15.inputs import shared_inputs, source_network
 from oquab_lib.cvpr15.predict import class_aps
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
-from oquab_lib.cvpr15.strong import patch_head
-from oquab_lib.cvpr15.train import train_weak
+from oquab_lib.cvpr15.strong import heatmap_predictions, patch_head
+from oquab_lib.cvpr15.train import WeakResult, train_weak
 from oquab_lib.localize import centre_points, location_ap, random_points
 
 METHODS = {"full_images": "D. Full images", "strong_weak": "E. Strong+weak", "weak": "F. Weak supervision"}
 LOCATION_METHODS = ("weak net (ours)", "image centre", "random point", "CVPR'14 heat-map arg-max")
 
 
-def run_seeds(run: Any, cfg: Cvpr15Config) -> list[int]:
-    return [run.seed + offset for offset in cfg.seeds]
-
-
-def weak_model(run: Any, cfg: Cvpr15Config, seed: int, kind: str = "weak", dataset: str = "voc",
-               progress: bool = True):
+def weak_model(run: Run, cfg: Cvpr15Config, seed: int, kind: str = "weak", dataset: str = "voc", *,
+               progress: bool = True) -> WeakResult:
     """The trained model of a table cell. The first seed's default VOC weak run also keeps the training snapshots
     (the figure of maps during training), so Table 1, the location table and the figures share one cache entry."""
-    snapshots = kind == "weak" and dataset == "voc" and seed == run_seeds(run, cfg)[0]
+    snapshots = kind == "weak" and dataset == "voc" and seed == seeds(run)[0]
     strong_start = patch_head(run, cfg, seed, progress=progress) if kind == "strong_weak" else None
-    return train_weak(run, kind, dataset, seed, cfg, snapshots=snapshots, progress=progress,
+    return train_weak(run, cfg, kind, dataset, seed, snapshots=snapshots, progress=progress,
                       strong_start=strong_start)
 
 
 # ---------------------------------------------------------------------------------------------- seeds in parallel
-def per_seed(run: Any, cfg: Cvpr15Config, job: str, args: tuple, progress: bool, strong: bool = False) -> list[dict]:
-    """The rows of ``job(run, cfg, seed, *args, progress)`` for every seed, seed after seed.
+SeedJob = Callable[[Run, Cvpr15Config, int, bool], list[dict]]
+"""``job(run, cfg, seed, progress)``: the rows of one seed; a top-level function (or a ``functools.partial`` of one),
+so that a worker process can unpickle it."""
+
+
+def per_seed(run: Run, cfg: Cvpr15Config, job: SeedJob, *, progress: bool, strong: bool = False) -> list[dict]:
+    """The rows of ``job(run, cfg, seed, progress)`` for every seed, seed after seed.
 
     With ``cfg.workers > 1`` on CPU the seeds run in that many processes (``spawn``), one torch thread each: the
     seeds share no cache entry below the source networks and box-trained heads, which are made here first, so the
     processes never compute the same entry. Results are identical to the serial run (each seed is deterministic).
     """
-    seeds = run_seeds(run, cfg)
+    run_seeds = seeds(run)
 
     def serially() -> list[dict]:
-        return [row for seed in seeds for row in globals()[job](run, cfg, seed, *args, progress)]
+        return [row for seed in run_seeds for row in job(run, cfg, seed, progress)]
 
-    if cfg.workers <= 1 or len(seeds) < 2 or torch.device(run.device).type != "cpu":
+    if cfg.workers <= 1 or len(run_seeds) < 2 or torch.device(run.device).type != "cpu":
         return serially()
     try:  # everything cached (a warm build): read it here rather than start worker processes
         with cache.hits_only():
             return serially()
     except cache.CacheMiss:
         pass
-    from oquab_lib.cvpr15.inputs import source_network
-    from oquab_lib.cvpr15.strong import patch_head
-
-    for seed in seeds:  # shared prerequisites, serially (e.g. the CVPR'14 patch sets behind row E)
+    for seed in run_seeds:  # shared prerequisites, serially (e.g. the CVPR'14 patch sets behind row E)
         source_network(run, cfg, seed, progress)
         if strong:
             patch_head(run, cfg, seed, progress)
+    workers = min(cfg.workers, len(run_seeds))
     if progress:
-        print(f"computing seeds {seeds} in {min(cfg.workers, len(seeds))} processes ({job.strip('_')})", flush=True)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(cfg.workers, len(seeds)), mp_context=context) as pool:
-        futures = [pool.submit(_seed_worker, job, run, cfg, seed, args) for seed in seeds]
+        name = getattr(job, "func", job).__name__.strip("_")
+        print(f"computing seeds {run_seeds} in {workers} processes ({name})", flush=True)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_seed_worker, job, run, cfg, seed) for seed in run_seeds]
         return [row for future in futures for row in future.result()]
 
 
-def _seed_worker(job: str, run: Any, cfg: Cvpr15Config, seed: int, args: tuple) -> list[dict]:
+def _seed_worker(job: SeedJob, run: Run, cfg: Cvpr15Config, seed: int) -> list[dict]:
     torch.set_num_threads(max(cfg.threads, 1))
-    return globals()[job](run, cfg, seed, *args, False)
+    with shared_inputs():
+        return job(run, cfg, seed, False)
 
 
 def _ap_row(aps: np.ndarray, class_names: tuple[str, ...], **keys: Any) -> dict[str, Any]:
@@ -97,29 +102,31 @@ def _ap_row(aps: np.ndarray, class_names: tuple[str, ...], **keys: Any) -> dict[
     return {**keys, **dict(zip(class_names, values.tolist())), "mAP": float(np.nanmean(values))}
 
 
-def _table1_rows(run: Any, cfg: Cvpr15Config, seed: int, kinds: tuple[str, ...], progress: bool) -> list[dict]:
+def _table1_rows(run: Run, cfg: Cvpr15Config, seed: int, progress: bool, *, kinds: tuple[str, ...]) -> list[dict]:
     rows = []
     for kind in kinds:
-        pred = cached_predictions(run, weak_model(run, cfg, seed, kind, progress=progress), cfg.test_split,
-                                  cfg=cfg, progress=progress)
+        pred = cached_predictions(run, cfg, weak_model(run, cfg, seed, kind, progress=progress), cfg.test_split,
+                                  progress=progress)
         rows.append(_ap_row(class_aps(pred.scores, pred.labels), _class_names(pred), method=METHODS[kind], seed=seed))
     return rows
 
 
-def voc_classification_table(run: Any, cfg: Cvpr15Config | dict | None = None, kinds: tuple[str, ...] = tuple(METHODS),
+def voc_classification_table(run: Run, *, kinds: tuple[str, ...] = tuple(METHODS),
                              progress: bool = True) -> pd.DataFrame:
     """Rows D, E, F of the paper's Table 1 for every seed: ``method, seed, <20 classes>, mAP`` (AP in %), on
     ``cfg.test_split`` of VOC ``cfg.voc_year``, multi-scale test."""
-    cfg = config_of(run, cfg)
-    return pd.DataFrame(per_seed(run, cfg, "_table1_rows", (tuple(kinds),), progress, strong="strong_weak" in kinds))
+    job = partial(_table1_rows, kinds=tuple(kinds))
+    with shared_inputs():
+        return pd.DataFrame(per_seed(run, config(run), job, progress=progress, strong="strong_weak" in kinds))
 
 
-def strong_provenance(run: Any, cfg: Cvpr15Config | dict | None = None) -> pd.DataFrame:
+def strong_provenance(run: Run) -> pd.DataFrame:
     """Which box-trained head each seed's row E started from (``seed``, ``row E starts from``)."""
-    cfg = config_of(run, cfg)
-    return pd.DataFrame([{"seed": seed, "row E starts from": weak_model(run, cfg, seed, "strong_weak",
-                                                                          progress=False).meta["init"]}
-                         for seed in run_seeds(run, cfg)])
+    cfg = config(run)
+    with shared_inputs():
+        return pd.DataFrame([{"seed": seed, "row E starts from": weak_model(run, cfg, seed, "strong_weak",
+                                                                              progress=False).meta["init"]}
+                             for seed in seeds(run)])
 
 
 def _class_names(pred: SplitPrediction) -> tuple[str, ...]:
@@ -191,22 +198,20 @@ def baseline_points(method: str, pred: SplitPrediction, seed: int) -> Tensor:
     return random_points(widths, heights, pred.scores.shape[1], generator)
 
 
-def _location_rows(run: Any, cfg: Cvpr15Config, dataset: str, seed: int, progress: bool) -> list[dict[str, Any]]:
+def _location_rows(run: Run, cfg: Cvpr15Config, dataset: str, seed: int, progress: bool) -> list[dict[str, Any]]:
     split = cfg.location_split if dataset == "voc" else cfg.coco_test_split
-    pred = cached_predictions(run, weak_model(run, cfg, seed, "weak", dataset, progress), split, cfg=cfg,
+    pred = cached_predictions(run, cfg, weak_model(run, cfg, seed, "weak", dataset, progress=progress), split,
                               progress=progress)
     names = _class_names(pred)
     label = "VOC 2012 " + split if dataset == "voc" else "COCO " + split
     points = {"weak net (ours)": pred.points, "image centre": baseline_points("image centre", pred, seed),
               "random point": baseline_points("random point", pred, seed)}
     if dataset == "voc":
-        from oquab_lib.cvpr15.strong import heatmap_predictions
-
         points["CVPR'14 heat-map arg-max"] = heatmap_predictions(run, cfg, seed, split, progress)["points"]
     return [_ap_row(location_aps(p, pred, cfg), names, dataset=label, method=m, seed=seed) for m, p in points.items()]
 
 
-def coco_unavailable(run: Any, cfg: Cvpr15Config) -> str | None:
+def coco_unavailable(run: Run, cfg: Cvpr15Config) -> str | None:
     """Why the COCO rows cannot be computed (no COCO tree under ``data_root/coco``), or None."""
     from oquab_lib.data.coco import check_coco_root
     from oquab_lib.errors import ConfigError
@@ -219,7 +224,7 @@ def coco_unavailable(run: Any, cfg: Cvpr15Config) -> str | None:
     return None
 
 
-def _available(run: Any, cfg: Cvpr15Config, datasets: tuple[str, ...]) -> list[str]:
+def _available(run: Run, cfg: Cvpr15Config, datasets: tuple[str, ...]) -> list[str]:
     """``datasets`` minus COCO when it is missing (the reason is printed: the ``full`` profile skips, not fails)."""
     reason = coco_unavailable(run, cfg) if "coco" in datasets else None
     if reason:
@@ -227,34 +232,36 @@ def _available(run: Any, cfg: Cvpr15Config, datasets: tuple[str, ...]) -> list[s
     return [d for d in datasets if d != "coco" or not reason]
 
 
-def _location_seed_rows(run: Any, cfg: Cvpr15Config, seed: int, datasets: tuple[str, ...],
-                        progress: bool) -> list[dict]:
+def _location_seed_rows(run: Run, cfg: Cvpr15Config, seed: int, progress: bool, *,
+                        datasets: tuple[str, ...]) -> list[dict]:
     return [row for dataset in datasets for row in _location_rows(run, cfg, dataset, seed, progress)]
 
 
-def location_table(run: Any, cfg: Cvpr15Config | dict | None = None, datasets: tuple[str, ...] = ("voc", "coco"),
-                   progress: bool = True) -> pd.DataFrame:
+def location_table(run: Run, *, datasets: tuple[str, ...] = ("voc", "coco"), progress: bool = True) -> pd.DataFrame:
     """Location prediction AP per class and mean (%): ``dataset, method, seed, <classes>, mAP`` (classes of both
     datasets as columns; NaN where a class does not belong to the row's dataset)."""
-    cfg = config_of(run, cfg)
+    cfg = config(run)
     datasets = tuple(_available(run, cfg, datasets))
-    table = pd.DataFrame(per_seed(run, cfg, "_location_seed_rows", (datasets,), progress, strong="voc" in datasets))
+    with shared_inputs():
+        table = pd.DataFrame(per_seed(run, cfg, partial(_location_seed_rows, datasets=datasets), progress=progress,
+                                      strong="voc" in datasets))
     order = {name: i for i, name in enumerate(dict.fromkeys(table["dataset"]))}  # dataset-major, then seed
     table = table.sort_values("dataset", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
     return table[["dataset", "method", "seed", *[c for c in table.columns if c not in
                                                  ("dataset", "method", "seed", "mAP")], "mAP"]]
 
 
-def _coco_rows(run: Any, cfg: Cvpr15Config, seed: int, progress: bool) -> list[dict]:
-    pred = cached_predictions(run, weak_model(run, cfg, seed, "weak", "coco", progress), cfg.coco_test_split,
-                              cfg=cfg, progress=progress)
+def _coco_rows(run: Run, cfg: Cvpr15Config, seed: int, progress: bool) -> list[dict]:
+    pred = cached_predictions(run, cfg, weak_model(run, cfg, seed, "weak", "coco", progress=progress),
+                              cfg.coco_test_split, progress=progress)
     return [_ap_row(class_aps(pred.scores, pred.labels), _class_names(pred), method="weak net (ours)", seed=seed)]
 
 
-def coco_classification_table(run: Any, cfg: Cvpr15Config | dict | None = None, progress: bool = True) -> pd.DataFrame:
+def coco_classification_table(run: Run, *, progress: bool = True) -> pd.DataFrame:
     """COCO classification AP (%) of the weak net trained on the COCO analog: ``method, seed, <80 classes>, mAP``."""
-    cfg = config_of(run, cfg)
-    rows = per_seed(run, cfg, "_coco_rows", (), progress) if _available(run, cfg, ("coco",)) else []
+    cfg = config(run)
+    with shared_inputs():
+        rows = per_seed(run, cfg, _coco_rows, progress=progress) if _available(run, cfg, ("coco",)) else []
     return pd.DataFrame(rows, columns=None if rows else ["method", "seed", "mAP"])
 
 
@@ -284,29 +291,29 @@ def ablation_variants(cfg: Cvpr15Config) -> list[tuple[str, str, Cvpr15Config, t
         ("test scales", f"multi-scale {len(multi)}", cfg, multi),
         ("test scales", "single scale 1", cfg, single),
         ("training rescale", f"random [{cfg.train_scales[0]:g}, {cfg.train_scales[1]:g}]", cfg, multi),
-        ("training rescale", "fixed 1", cfg.replace(train_scales=(1.0, 1.0)), multi),
+        ("training rescale", "fixed 1", dataclasses.replace(cfg, train_scales=(1.0, 1.0)), multi),
         ("pooling", "max", cfg, multi),
-        ("pooling", "average", cfg.replace(pooling="avg"), multi),
-        ("pooling", f"LSE r={cfg.lse_r:g}", cfg.replace(pooling="lse"), multi),
+        ("pooling", "average", dataclasses.replace(cfg, pooling="avg"), multi),
+        ("pooling", f"LSE r={cfg.lse_r:g}", dataclasses.replace(cfg, pooling="lse"), multi),
     ]
 
 
-def _ablation_rows(run: Any, cfg: Cvpr15Config, seed: int, progress: bool) -> list[dict]:
+def _ablation_rows(run: Run, cfg: Cvpr15Config, seed: int, progress: bool) -> list[dict]:
     rows = []
     for ablation, setting, variant, scales in ablation_variants(cfg):
         model = weak_model(run, variant, seed, progress=progress)
-        test = cached_predictions(run, model, variant.test_split, scales, variant, progress)
-        where = cached_predictions(run, model, variant.location_split, scales, variant, progress)
+        test = cached_predictions(run, variant, model, variant.test_split, scales=scales, progress=progress)
+        where = cached_predictions(run, variant, model, variant.location_split, scales=scales, progress=progress)
         rows.append({"ablation": ablation, "setting": setting, "seed": seed,
                      "classification mAP": float(100 * np.nanmean(class_aps(test.scores, test.labels))),
                      "location mAP": float(100 * np.nanmean(location_aps(where.points, where, variant)))})
     return rows
 
 
-def ablation_table(run: Any, cfg: Cvpr15Config | dict | None = None, progress: bool = True) -> pd.DataFrame:
+def ablation_table(run: Run, *, progress: bool = True) -> pd.DataFrame:
     """``ablation, setting, seed, classification mAP`` (VOC ``test_split``) ``, location mAP`` (``location_split``)."""
-    cfg = config_of(run, cfg)
-    table = pd.DataFrame(per_seed(run, cfg, "_ablation_rows", (), progress))
+    with shared_inputs():
+        table = pd.DataFrame(per_seed(run, config(run), _ablation_rows, progress=progress))
     order = {key: i for i, key in enumerate(dict.fromkeys(zip(table["ablation"], table["setting"])))}
     position = pd.Series([order[k] for k in zip(table["ablation"], table["setting"])], index=table.index)
     return table.loc[position.sort_values(kind="stable").index].reset_index(drop=True)

@@ -32,18 +32,13 @@ import torch
 from torch import Tensor, nn
 
 from oquab_lib import cache
-from oquab_lib.cvpr15.config import (
-    KINDS,
-    PAPER_SNAPSHOT_ITERATIONS,
-    PAPER_TOTAL_ITERATIONS,
-    Cvpr15Config,
-    config_of,
-)
+from oquab_lib.config import Run
+from oquab_lib.cvpr15.config import KINDS, PAPER_SNAPSHOT_ITERATIONS, PAPER_TOTAL_ITERATIONS, Cvpr15Config
 from oquab_lib.cvpr15.data import ImageSet, WeakBatches, train_val_split
 from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
 from oquab_lib.cvpr15.predict import mean_ap, predict
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import AlexNet, normalization, use_band_lrn
+from oquab_lib.models import AlexNet, TransferHead, normalization, use_band_lrn
 from oquab_lib.train import CHECKPOINT_NAME, fit
 from oquab_lib.weak_net import WeakNet, weak_loss
 
@@ -56,6 +51,16 @@ def build_weak_net(source: AlexNet, cfg: Cvpr15Config, num_classes: int, seed: i
                   freeze_backbone=not cfg.finetune, lse_r=cfg.lse_r, seed=seed)
     use_band_lrn(net.backbone)
     return net
+
+
+@dataclass
+class PatchHead:
+    """A box-trained patch head ``[P, fc_width] -> [P, K + 1]`` logits (last = background) and where it comes from:
+    row E's start (made by :func:`oquab_lib.cvpr15.strong.patch_head`)."""
+
+    head: TransferHead
+    provenance: str  # names the model in cache keys and in the notebooks
+    source_id: str
 
 
 @dataclass
@@ -117,8 +122,9 @@ def _resume_epoch(work: Path) -> int:
     return int(cache.load_state_dict(path)["epoch"]) + 1 if path.is_file() else 0
 
 
-def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: ImageSet, seed: int, device: torch.device,
-              work: Path, epochs: int, snapshots: bool, progress: bool) -> tuple[list[dict[str, Any]], int]:
+def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: ImageSet, *, seed: int,
+              device: torch.device, work: Path, epochs: int, snapshots: bool,
+              progress: bool) -> tuple[list[dict[str, Any]], int]:
     """Train ``net`` in ``work`` (resuming from its checkpoint); the best epoch's weights go to ``work/best.pt``."""
     whole = kind == "full_images"
     mean, std = normalization(net.spec)
@@ -132,7 +138,8 @@ def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: 
     best_path, best_json = work / "best.pt", work / "best.json"
 
     def val_fn(model: nn.Module, epoch: int) -> dict[str, float]:
-        pred = predict(model, val, cfg.val_scales, device, whole, cfg.eval_batch_size, cfg.amp, progress=False)
+        pred = predict(model, val, cfg.val_scales, device, whole_image=whole, batch_size=cfg.eval_batch_size,
+                       amp=cfg.amp, progress=False)
         val_map = mean_ap(pred.scores, val.labels)
         best = cache.load_json(best_json) if best_json.is_file() else {"val_mAP": -math.inf}
         if val_map > best["val_mAP"]:  # strict: a resumed epoch that re-measures the same value keeps the file
@@ -142,14 +149,13 @@ def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: 
         return {"val_mAP": val_map}
 
     net.to(device)
-    history = fit(net, optimizer, loader, val_fn, epochs, work, None, device, seed, resume=True, loss_fn=weak_loss,
-                  amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+    history = fit(net, optimizer, loader, val_fn=val_fn, epochs=epochs, work_dir=work, device=device, seed=seed,
+                  loss_fn=weak_loss, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
     return history, len(loader)
 
 
-def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0,
-               cfg: Cvpr15Config | dict[str, Any] | None = None, snapshots: bool = False,
-               progress: bool = True, strong_start: Any = None) -> WeakResult:
+def train_weak(run: Run, cfg: Cvpr15Config, kind: str = "weak", dataset: str = "voc", seed: int = 0, *,
+               snapshots: bool = False, progress: bool = True, strong_start: PatchHead | None = None) -> WeakResult:
     """Train (or load from the cache) one weak net; ``seed`` is the absolute seed (source network and adaptation).
 
     ``kind``: ``weak`` (F), ``strong_weak`` (E, VOC only), ``full_images`` (D). ``dataset``: ``voc`` or ``coco``.
@@ -159,56 +165,79 @@ def train_weak(run: Any, kind: str = "weak", dataset: str = "voc", seed: int = 0
     """
     from oquab_lib.data.fingerprint import world_fingerprint
 
-    cfg = config_of(run, cfg)
     if kind not in KINDS or dataset not in ("voc", "coco") or (kind == "strong_weak" and dataset != "voc"):
         raise ConfigError(f"train_weak: kind={kind!r}, dataset={dataset!r}; kinds {', '.join(KINDS)} "
                           "(strong_weak on voc only), datasets voc, coco")
-    device = torch.device(run.device)
+    if (kind == "strong_weak") != (strong_start is not None):
+        raise ConfigError("train_weak: kind='strong_weak' needs strong_start (cvpr15.strong.patch_head), "
+                          "and only it takes one")
     source_id, source = source_network(run, cfg, seed, progress)
     split = cfg.train_split if dataset == "voc" else cfg.coco_train_split
-    epochs = cfg.epochs if dataset == "voc" else cfg.coco_epochs
     key = {**cfg.train_key(dataset), "kind": kind, "dataset": dataset, "seed": seed, "source": source_id,
            "snapshots": snapshots, "split": split, **world_fingerprint(run.data_root)}
-    init_id = None
-    if kind == "strong_weak":
-        if strong_start is None:
-            raise ConfigError("train_weak: kind='strong_weak' needs strong_start (cvpr15.strong.patch_head)")
-        head_result = strong_start
-        key["init"] = init_id = head_result.provenance
+    if strong_start is not None:
+        key["init"] = strong_start.provenance
+    job = _WeakJob(run, cfg, kind, dataset, seed, source_id, source, split, snapshots, progress, strong_start)
+    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-{kind}-{dataset}-s{seed}", key, job.compute,
+                                  verbose=progress)
+    meta = cache.load_json(entry / "meta.json")
+    return WeakResult(entry, kind, dataset, seed, cache.load_csv(entry / "history.csv"), meta)
 
-    def compute(work: Path) -> None:
-        everything = image_set(run, cfg, dataset, split, progress)
+
+@dataclass
+class _WeakJob:
+    """What :func:`train_weak` computes on a cache miss: train in the work folder, then save the entry's files."""
+
+    run: Run
+    cfg: Cvpr15Config
+    kind: str
+    dataset: str
+    seed: int
+    source_id: str
+    source: AlexNet
+    split: str
+    snapshots: bool
+    progress: bool
+    strong_start: PatchHead | None
+
+    def compute(self, work: Path) -> None:
+        cfg, device = self.cfg, torch.device(self.run.device)
+        everything = image_set(self.run, cfg, self.dataset, self.split, self.progress)
         train_idx, val_idx = train_val_split(len(everything), cfg.val_fraction)
         train, val = everything.subset(train_idx), everything.subset(val_idx)
-        head = head_result.head if kind == "strong_weak" else None
-        net = build_weak_net(source, cfg, len(everything.class_names), seed,
-                             hidden=_head_width(head) if head is not None else None)
-        if head is not None:
-            init_from_patch_head(net, head)
-        elif cfg.prior_bias:
-            init_prior_bias(net, train.labels)
+        net = self.initial_net(len(everything.class_names), train.labels)
+        epochs = cfg.epochs if self.dataset == "voc" else cfg.coco_epochs
         with compute_threads(cfg, device):
-            history, steps_per_epoch = _fit_weak(net, cfg, kind, train, val, seed, device, work, epochs, snapshots,
-                                                 progress)
+            history, steps_per_epoch = _fit_weak(net, cfg, self.kind, train, val, seed=self.seed, device=device,
+                                                 work=work, epochs=epochs, snapshots=self.snapshots,
+                                                 progress=self.progress)
         best = cache.load_json(work / "best.json")
         cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
         cache.save_json(work / "meta.json", dict(
-            kind=kind, dataset=dataset, seed=seed, source=source_id, init=init_id, best_epoch=best["epoch"],
-            best_val_mAP=best["val_mAP"], hidden=net.adaptation[1].out_channels, classes=list(everything.class_names),
+            kind=self.kind, dataset=self.dataset, seed=self.seed, source=self.source_id,
+            init=self.strong_start.provenance if self.strong_start is not None else None, best_epoch=best["epoch"],
+            best_val_mAP=best["val_mAP"], hidden=net.hidden_conv.out_channels, classes=list(everything.class_names),
             train_ids=train.ids, val_ids=val.ids, num_classes=len(everything.class_names),
             total_steps=epochs * steps_per_epoch))
         (work / "best.pt").replace(work / "weights.pt")
         (work / CHECKPOINT_NAME).unlink(missing_ok=True)  # optimizer state: not needed once finished
 
-    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-{kind}-{dataset}-s{seed}", key, compute, verbose=progress)
-    meta = cache.load_json(entry / "meta.json")
-    return WeakResult(entry, kind, dataset, seed, cache.load_csv(entry / "history.csv"), meta)
+    def initial_net(self, num_classes: int, train_labels: Tensor) -> WeakNet:
+        """The weak net before training: row E's adaptation convs from the box-trained head, else random (with the
+        class priors as score biases when ``cfg.prior_bias``)."""
+        head = self.strong_start.head if self.strong_start is not None else None
+        net = build_weak_net(self.source, self.cfg, num_classes, self.seed,
+                             hidden=_head_width(head) if head is not None else None)
+        if head is not None:
+            init_from_patch_head(net, head)
+        elif self.cfg.prior_bias:
+            init_prior_bias(net, train_labels)
+        return net
 
 
-def load_weak_net(run: Any, result: WeakResult, cfg: Cvpr15Config | dict[str, Any] | None = None,
-                  weights: Path | None = None, progress: bool = False) -> WeakNet:
+def load_weak_net(run: Run, cfg: Cvpr15Config, result: WeakResult, *, weights: Path | None = None,
+                  progress: bool = False) -> WeakNet:
     """Rebuild the trained net of ``result`` (best weights, or ``weights``, e.g. a training snapshot), eval mode."""
-    cfg = config_of(run, cfg)
     _, source = source_network(run, cfg, result.seed, progress)
     net = build_weak_net(source, cfg, result.meta["num_classes"], result.seed, hidden=result.meta["hidden"])
     return load_trained(net, weights or result.entry / "weights.pt").eval()
@@ -223,7 +252,7 @@ def init_prior_bias(net: WeakNet, labels: Tensor) -> None:
     """
     present, known = (labels == 1).sum(0).double(), (labels != 0).sum(0).clamp(min=1).double()
     frequency = (present / known).clamp(1e-3, 1 - 1e-3)
-    net.adaptation[4].bias.copy_(torch.log(frequency / (1 - frequency)).to(net.adaptation[4].bias.dtype))
+    net.score_conv.bias.copy_(torch.log(frequency / (1 - frequency)).to(net.score_conv.bias.dtype))
 
 
 def _head_width(head: nn.Module) -> int:
@@ -238,7 +267,7 @@ def init_from_patch_head(net: WeakNet, head: nn.Module) -> None:
     the patch head applied to that cell's window. The K class maps get the log-odds of class k against background
     (``FCb_k - FCb_bg``), the natural logistic score of a softmax head.
     """
-    conv1, conv2 = net.adaptation[1], net.adaptation[4]
+    conv1, conv2 = net.hidden_conv, net.score_conv
     fca, fcb = head.fca1, head.fcb
     k = conv2.out_channels
     if fca.weight.shape != conv1.weight.shape[:2] or fcb.weight.shape != (k + 1, conv2.in_channels):

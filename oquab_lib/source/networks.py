@@ -12,7 +12,6 @@ published accuracy of torchvision's AlexNet weights (:func:`torchvision_referenc
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -34,12 +33,12 @@ def seeds(run: Run) -> list[int]:
     return cvpr14_seeds(run)
 
 
-def has_source_tree(run: Any) -> bool:
+def has_source_tree(run: Run) -> bool:
     """Whether ``data_root`` holds an ImageFolder source tree (``source/train``) to pretrain on."""
     return (Path(run.data_root) / "source" / "train").is_dir()
 
 
-def train_all(run: Any, variants: tuple[str, ...] = VARIANTS, progress: bool = True) -> list[SourceResult]:
+def train_all(run: Run, variants: tuple[str, ...] = VARIANTS, progress: bool = True) -> list[SourceResult]:
     """Pretrain (or load from the cache) every variant with every source seed; [] when there is no source tree.
 
     On a user's ImageNet-style tree without the mini world's ``source_subsets.json`` only 1000C exists.

@@ -28,15 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.data.fingerprint import world_fingerprint
-from oquab_lib.errors import ConfigError, DataError
+from oquab_lib.errors import DataError
 from oquab_lib.models import (
     build_alexnet,
     load_imagenet_weights,
@@ -53,7 +53,8 @@ from oquab_lib.source.data import (
 from oquab_lib.train import PlateauRule, evaluate, fit
 
 __all__ = [
-    "VARIANTS", "SourceConfig", "SourceResult", "pretrain_source", "load_source_network", "torchvision_alexnet_1000C",
+    "VARIANTS", "SourceConfig", "SourceResult", "pretrain_source", "train_source", "load_source_network",
+    "torchvision_alexnet_1000C",
     "init_weights",
 ]
 
@@ -118,7 +119,7 @@ def build_source_training(cfg: SourceConfig, variant: str, num_classes: int, see
     return net, optimizer, scheduler
 
 
-def _train_network(cfg: SourceConfig, variant: str, seed: int, data_root: Path, runs_dir: Path,
+def _train_network(cfg: SourceConfig, variant: str, *, seed: int, data_root: Path, runs_dir: Path,
                    device: torch.device, work: Path, progress: bool) -> None:
     """The ``compute`` of a source entry: train (resuming from ``work/checkpoint.pt``) and write the results."""
     if cfg.decoded_cache:
@@ -133,8 +134,8 @@ def _train_network(cfg: SourceConfig, variant: str, seed: int, data_root: Path, 
     def val_fn(model: nn.Module, epoch: int) -> dict[str, float]:
         return evaluate(model, val_loader, device, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
 
-    history = fit(net, optimizer, train_loader, val_fn, cfg.epochs, work, scheduler, device, seed,
-                  amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
+    history = fit(net, optimizer, train_loader, val_fn=val_fn, epochs=cfg.epochs, work_dir=work, scheduler=scheduler,
+                  device=device, seed=seed, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
     cache.save_state_dict(work / "weights.pt", {k: v.cpu() for k, v in net.state_dict().items()})
     cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
     cache.save_json(work / "meta.json", dict(
@@ -145,27 +146,20 @@ def _train_network(cfg: SourceConfig, variant: str, seed: int, data_root: Path, 
     (work / "checkpoint.pt").unlink(missing_ok=True)  # weights.pt holds the result; drop optimizer state (disk)
 
 
-def pretrain_source(
-    run: Any = None,
-    variant: str = "1000C",
-    seed: int | None = None,
-    data_root: str | Path | None = None,
-    runs_dir: str | Path | None = None,
-    device: str | None = None,
-    config: SourceConfig | dict[str, Any] | None = None,
-    progress: bool = True,
-) -> SourceResult:
-    """Train (or load from the cache) the source network of ``variant`` with ``seed``.
+def pretrain_source(run: Run, variant: str = "1000C", *, seed: int | None = None,
+                    progress: bool = True) -> SourceResult:
+    """Train (or load from the cache) the source network of ``variant`` for ``run``: its ``source`` section, data
+    root, runs dir and device; ``seed`` defaults to ``run.seed``."""
+    return train_source(SourceConfig.from_section(run.section("source")), variant,
+                        seed=run.seed if seed is None else seed, data_root=run.data_root, runs_dir=run.runs_dir,
+                        device=run.device, progress=progress)
 
-    ``run`` is a :class:`oquab_lib.config.Run` (its ``source`` section, seed, data root, runs dir and device are the
-    defaults); every other argument overrides it, and without ``run`` ``data_root`` and ``runs_dir`` are required.
-    """
-    cfg = config if isinstance(config, SourceConfig) else SourceConfig.from_section(
-        dict(config) if config is not None else (run.section("source") if run is not None else {}))
-    seed = seed if seed is not None else (run.seed if run is not None else 0)
-    data_root = Path(data_root if data_root is not None else getattr(run, "data_root", None) or _missing("data_root"))
-    runs_dir = Path(runs_dir if runs_dir is not None else getattr(run, "runs_dir", None) or _missing("runs_dir"))
-    device = torch.device(device or getattr(run, "device", None) or "cpu")
+
+def train_source(cfg: SourceConfig, variant: str, *, seed: int, data_root: str | Path, runs_dir: str | Path,
+                 device: str = "cpu", progress: bool = True) -> SourceResult:
+    """Train (or load from the cache) the source network of ``variant`` with ``seed`` on the source tree under
+    ``data_root`` (:func:`pretrain_source` for a chapter's run)."""
+    data_root, runs_dir, device = Path(data_root), Path(runs_dir), torch.device(device)
     key = {**cfg.cache_key(), "variant": variant, "seed": seed, **world_fingerprint(data_root)}
 
     def compute(work: Path) -> None:
@@ -173,7 +167,8 @@ def pretrain_source(
         if cfg.threads and device.type == "cpu":
             torch.set_num_threads(cfg.threads)
         try:
-            _train_network(cfg, variant, seed, data_root, runs_dir, device, work, progress)
+            _train_network(cfg, variant, seed=seed, data_root=data_root, runs_dir=runs_dir, device=device, work=work,
+                           progress=progress)
         finally:
             torch.set_num_threads(threads)
 
@@ -182,10 +177,6 @@ def pretrain_source(
     meta = cache.load_json(entry / "meta.json")
     return SourceResult(variant, seed, entry, cache.load_csv(entry / "history.csv"), meta["num_classes"],
                         meta["num_train_images"], meta["num_val_images"], meta["fc_width"])
-
-
-def _missing(name: str):
-    raise ConfigError(f"pretrain_source: {name} is required when no run is given")
 
 
 def load_source_network(entry_path: str | Path, device: str = "cpu") -> nn.Module:

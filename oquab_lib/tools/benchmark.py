@@ -10,9 +10,11 @@ same run and only their ratio is reported as the result.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import torch
+from torch import Tensor, nn
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib.models import build_alexnet, count_flops, get_spec, normalization
@@ -39,6 +41,7 @@ def _timed(fn, repeats: int, device: str) -> float:
 
 def fcn_vs_patches(
     variant: str = "quick",
+    *,
     image_size: tuple[int, int] | None = None,
     num_images: int = 4,
     repeats: int = 3,
@@ -58,50 +61,60 @@ def fcn_vs_patches(
     spec = get_spec(variant)
     width, height = image_size or (round(500 * spec.input_size / 224), round(375 * spec.input_size / 224))
     net = build_alexnet(variant, num_classes=21, seed=seed).eval().to(device)
-    conv = fc_to_conv(net).eval().to(device)
-    mean, std = normalization(variant)
     generator = torch.Generator().manual_seed(seed)
     images = torch.rand(num_images, 3, height, width, generator=generator).to(device)
     boxes = tile_patches(width, height)
-    norm_mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
-    norm_std = torch.tensor(std, device=device).view(1, 3, 1, 1)
+    pipelines = [_patch_pipeline(net, images, boxes, batch_size, device), *_fully_convolutional(net, images, device)]
+    rows = []
+    for name, fn, flops in tqdm(pipelines, desc="timing", leave=False):
+        seconds = _timed(fn, repeats, device) / num_images
+        rows.append(dict(pipeline=name, patches_per_image=len(boxes), seconds_per_image=seconds,
+                         gflops_per_image=flops / 1e9))
+    table = pd.DataFrame(rows).set_index("pipeline")
+    table.attrs.update(variant=variant, device=device, image_size=f"{width}x{height}")
+    return table
+
+
+Pipeline = tuple[str, Callable[[], None], float]  # (name, one run over every image, FLOPs of that run per image)
+
+
+def _patch_pipeline(net: nn.Module, images: Tensor, boxes: Tensor, batch_size: int, device: str) -> Pipeline:
+    """CVPR'14: every tiled patch of every image ``[N, 3, H, W]`` cropped, resized and run through the whole net."""
+    spec = net.spec
+    mean, std = normalization(spec)
 
     @torch.inference_mode()
-    def patch_pipeline() -> None:
+    def run() -> None:
         for image in images:
             crops = crop_patches(image, boxes, out_size=spec.input_size, mean=mean, std=std, device=device)
             for start in range(0, len(crops), batch_size):
                 net(crops[start:start + batch_size])
 
-    normalized = (images - norm_mean) / norm_std
+    return "CVPR'14 patches", run, len(boxes) * count_flops(net, spec.input_size)
+
+
+def _fully_convolutional(net: nn.Module, images: Tensor, device: str) -> list[Pipeline]:
+    """CVPR'15: the net as convolutions over whole images ``[N, 3, H, W]``, at scale 1 and at the test scales."""
+    conv = fc_to_conv(net).eval().to(device)
+    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in normalization(net.spec))
+    normalized = (images - mean) / std
+    height, width = images.shape[-2:]
     # Scales that shrink the image below the network's input size are skipped (they have no valid output cell).
     scaled = [torch.nn.functional.interpolate(normalized, scale_factor=f, mode="bilinear") for f in TEST_SCALES
-              if min(height, width) * f >= spec.input_size]
+              if min(height, width) * f >= net.spec.input_size]
 
     @torch.inference_mode()
-    def fully_convolutional() -> None:
+    def one_scale() -> None:
         conv(normalized)
 
     @torch.inference_mode()
-    def fully_convolutional_multiscale() -> None:
+    def multiscale() -> None:
         for batch in scaled:
             conv(batch)
 
-    rows = []
-    for name, fn, flops in tqdm(
-        [
-            ("CVPR'14 patches", patch_pipeline, len(boxes) * count_flops(net, spec.input_size)),
-            ("CVPR'15 fully convolutional, 1 scale", fully_convolutional, count_flops(conv, (height, width))),
-            (f"CVPR'15 fully convolutional, {len(scaled)} scales", fully_convolutional_multiscale,
-             sum(count_flops(conv, tuple(batch.shape[-2:])) for batch in scaled)),
-        ],
-        desc="timing", leave=False,
-    ):
-        seconds = _timed(fn, repeats, device) / num_images
-        rows.append(dict(pipeline=name, patches_per_image=len(boxes), seconds_per_image=seconds, gflops_per_image=flops / 1e9))
-    table = pd.DataFrame(rows).set_index("pipeline")
-    table.attrs.update(variant=variant, device=device, image_size=f"{width}x{height}")
-    return table
+    return [("CVPR'15 fully convolutional, 1 scale", one_scale, count_flops(conv, (height, width))),
+            (f"CVPR'15 fully convolutional, {len(scaled)} scales", multiscale,
+             sum(count_flops(conv, tuple(batch.shape[-2:])) for batch in scaled))]
 
 
 def speedup_table(table: pd.DataFrame) -> pd.DataFrame:

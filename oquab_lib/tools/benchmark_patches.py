@@ -118,7 +118,7 @@ def uses_crop_cache(profile: str) -> bool:
                                       if k == "cache_crops"}).cache_crops
 
 
-def patch_pipeline_overhead(variant: str = "quick", num_images: int = 200, device: str = "cpu",
+def patch_pipeline_overhead(variant: str = "quick", num_images: int = 200, device: str = "cpu", *,
                             batch_size: int = 256, nets: int | None = None, seed: int = 0,
                             progress: bool = True) -> pd.DataFrame:
     """The pipeline's overhead over network time, on the crop-on-the-fly path and the shared-crop-cache path.

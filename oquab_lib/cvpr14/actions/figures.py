@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14.actions.config import config
 from oquab_lib.cvpr14.actions.tables import (
     PersonPatches,
@@ -70,7 +71,7 @@ def image_heatmaps(net: TransferNet, image: Tensor, device: str | torch.device, 
     return patch_heatmap(tiles, probs[:, :len(VOC_ACTIONS)], height, width), aggregate_scores(with_background, k=5)
 
 
-def action_heatmaps(run: Any, method: str | None = None, seed: int | None = None, num_images: int | None = None,
+def action_heatmaps(run: Run, method: str | None = None, seed: int | None = None, num_images: int | None = None,
                     sources: Mapping[int, AlexNet] | None = None, progress: bool = False) -> list[dict[str, Any]]:
     """Heat maps of a few test images from the (cached) model of ``method`` / ``seed`` (default: config's), cached.
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from oquab_lib import cache
+from oquab_lib.config import Run
 from oquab_lib.cvpr14.actions.config import (
     METHODS,
     SETUP,
@@ -89,7 +90,7 @@ def build_action_net(method: str, source: AlexNet, num_outputs: int, hidden: tup
         raise ConfigError(f"unknown action method {method!r}; accepted: {', '.join(METHODS)}")
     freeze, unfreeze = SETUP[method]
     if method == "NO PRETRAIN":
-        dropout = source.classifier[0].p  # the same network: widths and FC6/FC7 dropout of the source recipe
+        dropout = source.dropout6.p  # the same network: widths and FC6/FC7 dropout of the source recipe
         source = build_alexnet(source.spec, 1, _fc_mult(source), dropout, seed=seed)
         if scratch_init == "he":
             init_weights(source, seed)
@@ -156,8 +157,8 @@ def train_action_net(cfg: ActionsConfig, method: str, source: AlexNet, seed: int
     optimizer = torch.optim.SGD(net.trainable_parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     rule = PlateauRule(optimizer, max_epochs=cfg.epochs)
-    history = fit(rest, optimizer, loader, None, cfg.epochs, work_dir, rule, device, seed,
-                  amp=device.type == "cuda", progress=progress)
+    history = fit(rest, optimizer, loader, epochs=cfg.epochs, work_dir=work_dir, scheduler=rule, device=device,
+                  seed=seed, amp=device.type == "cuda", progress=progress)
     return net.eval(), history, rule.stop_reason
 
 
@@ -183,7 +184,7 @@ def _weights_fingerprint(net: nn.Module) -> str:
     return f"weights-{digest.hexdigest()[:16]}"
 
 
-def source_network(run: Any, cfg: ActionsConfig, seed: int, progress: bool = True) -> tuple[AlexNet, str | None]:
+def source_network(run: Run, cfg: ActionsConfig, seed: int, progress: bool = True) -> tuple[AlexNet, str | None]:
     """(source net, its identity) for PRE-1512 / PRE-1512U; identity None when the weights are unavailable.
 
     ``source_weights="torchvision"`` (full profile): torchvision's ImageNet AlexNet, i.e. PRE-1000C in place of
@@ -206,11 +207,11 @@ def _slug(method: str) -> str:
     return method.lower().replace(" ", "").replace("-", "")
 
 
-def action_model_entry(run: Any, cfg: ActionsConfig, method: str, seed: int, source: AlexNet, source_id: str,
+def action_model_entry(run: Run, cfg: ActionsConfig, method: str, seed: int, source: AlexNet, source_id: str,
                        train: PersonPatches, test: PersonPatches, progress: bool = True) -> Path:
     """Cache entry ``runs/actions-<method>-s<seed>-<hash>/`` (weights.pt, scores.npy [N_test, 10], history, meta)."""
     identity = source_id if method != "NO PRETRAIN" else (
-        f"random-{source.spec.name}-x{_fc_mult(source):g}-dropout{source.classifier[0].p:g}")
+        f"random-{source.spec.name}-x{_fc_mult(source):g}-dropout{source.dropout6.p:g}")
     key = {**cfg.training_key(), "method": method, "seed": seed, "source": identity, **world_fingerprint(run.data_root)}
 
     def compute(work: Path) -> None:
@@ -241,7 +242,7 @@ def action_ap_row(scores: np.ndarray | Tensor, labels: Tensor) -> list[float]:
     return [*aps, float(np.nanmean(aps)) if np.isfinite(aps).any() else math.nan]
 
 
-def prepare(run: Any, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None, progress: bool):
+def prepare(run: Run, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None, progress: bool):
     """Source nets per seed and the (train, test) person patches at the size they need."""
     nets = {seed: (sources[seed], _weights_fingerprint(sources[seed])) if sources is not None
             else source_network(run, cfg, seed, progress) for seed in cfg.seeds}
@@ -251,7 +252,7 @@ def prepare(run: Any, cfg: ActionsConfig, sources: Mapping[int, AlexNet] | None,
     return nets, splits[0], splits[1]
 
 
-def table3(run: Any, sources: Mapping[int, AlexNet] | None = None, progress: bool = True) -> pd.DataFrame:
+def table3(run: Run, sources: Mapping[int, AlexNet] | None = None, progress: bool = True) -> pd.DataFrame:
     """Table 3: AP (%) of each action + mAP, one row per (method, seed) (MultiIndex ``method``, ``seed``).
 
     ``sources`` (seed -> AlexNet) replaces the cached source networks (tests, or a user's own PRE-1512).

@@ -57,6 +57,7 @@ def test_execute_runs_papermill_with_parameters(tmp_path):
     assert len(injected) == 1 and "hide-input" in injected[0]["metadata"]["tags"]  # folded in the book
 
 
+@pytest.mark.slow
 def test_figures_reach_the_executed_notebook_even_under_an_agg_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     script = tmp_path / "figure.py"
@@ -67,6 +68,7 @@ def test_figures_reach_the_executed_notebook_even_under_an_agg_environment(tmp_p
     assert os.environ["MPLBACKEND"] == "Agg"  # restored for the caller
 
 
+@pytest.mark.slow
 def test_a_book_build_records_each_chapter_time_and_shows_them_to_later_chapters(tmp_path, monkeypatch):
     from oquab_lib.tools import build_times
 

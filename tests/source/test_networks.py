@@ -1,4 +1,4 @@
-"""Tests for oquab_lib.source.networks on the tiny hand-made source tree of test_pretrain."""
+"""Tests for oquab_lib.source.networks on the tiny hand-made source tree of tests/fixtures.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import matplotlib
 import pytest
 
 from oquab_lib.source import networks as source_networks
-from tests.test_pretrain import _tree
+from tests.fixtures import write_source_tree
 
 matplotlib.use("Agg")
 
@@ -33,7 +33,7 @@ class FakeRun:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    run = FakeRun(_tree(tmp_path_factory.mktemp("world")), tmp_path_factory.mktemp("runs"), seed=3)
+    run = FakeRun(write_source_tree(tmp_path_factory.mktemp("world")), tmp_path_factory.mktemp("runs"), seed=3)
     return run, source_networks.train_all(run, variants=("1000C", "1512"), progress=False)
 
 

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pytest
-import torch
 
 from oquab_lib.cvpr14 import diagnostics, tables
 from oquab_lib.cvpr14.tables import run_table
-from tests.test_features import make_run, make_world
+from tests.fixtures import cvpr14_run, write_cvpr14_world
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(autouse=True)
-def _one_thread(monkeypatch):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _no_world_generation(monkeypatch):
     monkeypatch.setattr(tables, "ensure_data", lambda run, verbose=True: None)  # the fixture tree is the world
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_sweep_shrinks_only_the_training_split_and_reuses_table2_at_full_size(tmp_path):
-    world = make_world(tmp_path / "world")
-    run = make_run(world, tmp_path / "runs", table2_methods=("PRE-1000C",))
+    world = write_cvpr14_world(tmp_path / "world")
+    run = cvpr14_run(world, tmp_path / "runs", table2_methods=("PRE-1000C",))
     sweep = diagnostics.size_sweep(run, fractions=(0.5, 1.0), methods=("PRE-1000C",))
     assert list(sweep.columns) == ["fraction", "train images", "source : target", "method", "seed", "mAP"]
     assert sorted(sweep["train images"].unique()) == [4, 8]  # the fixture caps VOC 2012 train at 8; and half

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.errors import ConfigError, DataError
@@ -15,32 +11,13 @@ from oquab_lib.source import data as source_data
 from oquab_lib.source import pretrain
 from oquab_lib.source.config import SourceConfig
 from oquab_lib.source.data import DecodedBatches, variant_samples
-from oquab_lib.source.pretrain import load_source_network, pretrain_source
-
-LEAVES = [f"n{i:03d}" for i in range(6)]
-SUBSETS = {"1000C": LEAVES[:3], "1000R": LEAVES[2:5], "1512": LEAVES[:4], "1512D": LEAVES[:3] + LEAVES[5:],
-           "counts": {"1000R": {"train_cap_per_class": 3}}}  # the generator's format: 1000R has fewer images
-
-
-def _tree(root, train_per_class=5, val_per_class=2):
-    """source/{train,val}/<leaf>/*.JPEG of solid-ish colours per class, plus source_subsets.json and world.json."""
-    rng = np.random.default_rng(0)
-    for c, leaf in enumerate(LEAVES):
-        for split, count in (("train", train_per_class), ("val", val_per_class)):
-            folder = root / "source" / split / leaf
-            folder.mkdir(parents=True)
-            for i in range(count):
-                base = np.array([40 * c % 255, 255 - 40 * c, 30 * (c % 3)], dtype=np.int16)
-                pixels = np.clip(base + rng.integers(-20, 20, (40, 52, 3)), 0, 255).astype(np.uint8)
-                Image.fromarray(pixels).save(folder / f"{leaf}_{i:04d}.JPEG")
-    (root / "source_subsets.json").write_text(json.dumps(SUBSETS))
-    (root / "world.json").write_text(json.dumps({"scale": "test", "seed": 0}))
-    return root
+from oquab_lib.source.pretrain import load_source_network, train_source
+from tests.fixtures import write_source_tree
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    return _tree(tmp_path_factory.mktemp("world"))
+    return write_source_tree(tmp_path_factory.mktemp("world"))
 
 
 def _cfg(**kwargs):
@@ -49,8 +26,7 @@ def _cfg(**kwargs):
 
 
 def test_pretrain_source_writes_complete_entry_then_hits_cache(tree, tmp_path, capsys):
-    result = pretrain_source(variant="1000C", seed=0, data_root=tree, runs_dir=tmp_path, config=_cfg(),
-                             progress=True)
+    result = train_source(_cfg(), "1000C", seed=0, data_root=tree, runs_dir=tmp_path, progress=True)
     assert "cache miss" in capsys.readouterr().out
     entry = result.entry
     assert (entry / "COMPLETE").is_file() and result.weights_path.is_file()
@@ -61,17 +37,15 @@ def test_pretrain_source_writes_complete_entry_then_hits_cache(tree, tmp_path, c
     assert (result.history["val_top5"] >= result.history["val_top1"]).all()
     assert (result.num_classes, result.num_train_images, result.num_val_images) == (3, 15, 6)
 
-    again = pretrain_source(variant="1000C", seed=0, data_root=tree, runs_dir=tmp_path, config=_cfg())
+    again = train_source(_cfg(), "1000C", seed=0, data_root=tree, runs_dir=tmp_path)
     assert "cache hit" in capsys.readouterr().out
     assert again.entry == entry
     assert again.history.equals(result.history)
 
 
 def test_1512_and_1512D_are_widened_and_load_back(tree, tmp_path):
-    narrow = pretrain_source(variant="1000R", seed=0, data_root=tree, runs_dir=tmp_path, config=_cfg(epochs=1),
-                             progress=False)
-    wide = pretrain_source(variant="1512D", seed=0, data_root=tree, runs_dir=tmp_path, config=_cfg(epochs=1),
-                           progress=False)
+    narrow = train_source(_cfg(epochs=1), "1000R", seed=0, data_root=tree, runs_dir=tmp_path, progress=False)
+    wide = train_source(_cfg(epochs=1), "1512D", seed=0, data_root=tree, runs_dir=tmp_path, progress=False)
     assert wide.fc_width == round(1.5 * narrow.fc_width)
     assert narrow.num_train_images == 3 * 3  # the subsets file's cap
     assert wide.num_classes == 4
@@ -82,8 +56,7 @@ def test_1512_and_1512D_are_widened_and_load_back(tree, tmp_path):
 
 
 def test_interrupted_pretraining_resumes_to_the_same_weights(tree, tmp_path, monkeypatch):
-    straight = pretrain_source(variant="1000C", seed=3, data_root=tree, runs_dir=tmp_path / "a", config=_cfg(),
-                               progress=False)
+    straight = train_source(_cfg(), "1000C", seed=3, data_root=tree, runs_dir=tmp_path / "a", progress=False)
     calls = {"n": 0}
     real_evaluate = pretrain.evaluate
 
@@ -95,11 +68,10 @@ def test_interrupted_pretraining_resumes_to_the_same_weights(tree, tmp_path, mon
 
     monkeypatch.setattr(pretrain, "evaluate", dies_on_second_validation)
     with pytest.raises(KeyboardInterrupt):
-        pretrain_source(variant="1000C", seed=3, data_root=tree, runs_dir=tmp_path / "b", config=_cfg(), progress=False)
+        train_source(_cfg(), "1000C", seed=3, data_root=tree, runs_dir=tmp_path / "b", progress=False)
     assert list((tmp_path / "b").glob(".source-1000C-s3-*.partial/checkpoint.pt"))
     monkeypatch.setattr(pretrain, "evaluate", real_evaluate)
-    resumed = pretrain_source(variant="1000C", seed=3, data_root=tree, runs_dir=tmp_path / "b", config=_cfg(),
-                              progress=False)
+    resumed = train_source(_cfg(), "1000C", seed=3, data_root=tree, runs_dir=tmp_path / "b", progress=False)
     a, b = straight.network().state_dict(), resumed.network().state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

@@ -1,4 +1,5 @@
-"""Tests for the CVPR'14 experiment code of oquab_lib.cvpr14.tables (aggregation itself: tests/test_cvpr14_aggregate.py)."""
+"""Tests for oquab_lib.cvpr14.tables: patch batches, frozen layers, k selection, the tables, and the image-level score
+aggregation."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from oquab_lib.cvpr14.features import patch_features, patch_inputs, source_netwo
 from oquab_lib.cvpr14.figures import ablation, head_name
 from oquab_lib.cvpr14.tables import (
     PatchBatches,
+    aggregate_scores,
+    aggregate_scores_batched,
     ap_fractions,
     run_table,
     select_k,
@@ -26,23 +29,12 @@ from oquab_lib.cvpr14.tables import (
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import TransferHead, TransferNet, normalization, seeded
-from tests.test_features import make_run, make_world
+from tests.fixtures import cvpr14_run
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 COLUMNS = [*VOC_CLASSES, "mAP"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is faster, and immune to other processes competing for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return make_world(tmp_path_factory.mktemp("world"))
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +55,8 @@ def test_patch_batches_keep_objects_and_redraw_background():
     assert torch.equal(torch.cat([r[:, 0] for r, _ in again]).long(), epochs[0])
 
 
-def test_frozen_layers_stay_frozen_and_cached_features_train_the_same_head(world, tmp_path):
-    run = make_run(world, tmp_path / "runs")
+def test_frozen_layers_stay_frozen_and_cached_features_train_the_same_head(cvpr14_world, tmp_path):
+    run = cvpr14_run(cvpr14_world, tmp_path / "runs")
     cfg = Cvpr14Config.from_section(run.section("cvpr14"))
     data = table_data(run, "table1", cfg, progress=False)
     train = data.sets["train"]
@@ -100,8 +92,8 @@ def test_select_k_uses_validation_only():
     assert math.isnan(aps[19]) and (aps[:19] == 1).all()
 
 
-def test_table_has_the_paper_layout_and_k_ignores_the_test_labels(world, tmp_path, monkeypatch, capsys):
-    run = make_run(world, tmp_path / "runs")
+def test_table_has_the_paper_layout_and_k_ignores_the_test_labels(cvpr14_world, tmp_path, monkeypatch, capsys):
+    run = cvpr14_run(cvpr14_world, tmp_path / "runs")
     table = run_table(run, "table1", progress=False)
     assert list(table.columns) == COLUMNS and table.index.names == ["method", "seed"]
     assert list(table.index) == [("PRE-1000C", 0), ("PRE-1000C", 1), ("RANDOM", 0), ("RANDOM", 1)]
@@ -123,21 +115,23 @@ def test_table_has_the_paper_layout_and_k_ignores_the_test_labels(world, tmp_pat
     assert again.attrs["k"] == table.attrs["k"] and again.attrs["val_map"] == table.attrs["val_map"]
 
 
-def test_same_seed_same_table_and_seed_changes_it(world, tmp_path):
-    first = run_table(make_run(world, tmp_path / "a"), "table2", progress=False)
-    second = run_table(make_run(world, tmp_path / "b"), "table2", progress=False)
+@pytest.mark.slow
+def test_same_seed_same_table_and_seed_changes_it(cvpr14_world, tmp_path):
+    first = run_table(cvpr14_run(cvpr14_world, tmp_path / "a"), "table2", progress=False)
+    second = run_table(cvpr14_run(cvpr14_world, tmp_path / "b"), "table2", progress=False)
     assert list(first.index.get_level_values("method").unique()) == ["NO PRETRAIN", "PRE-1000C", "PRE-1512"]
     pd.testing.assert_frame_equal(first, second)
-    shifted = run_table(make_run(world, tmp_path / "c", seed=5), "table2", methods=("PRE-1000C",), progress=False)
+    shifted = run_table(cvpr14_run(cvpr14_world, tmp_path / "c", seed=5), "table2", methods=("PRE-1000C",),
+                        progress=False)
     assert list(shifted.index) == [("PRE-1000C", 5), ("PRE-1000C", 6)]
     assert not np.allclose(shifted.to_numpy(), first.loc[["PRE-1000C"]].to_numpy(), equal_nan=True)
 
 
-def test_full_profile_skips_missing_sources_and_runs_given_ones_once(world, tmp_path, capsys):
+def test_full_profile_skips_missing_sources_and_runs_given_ones_once(cvpr14_world, tmp_path, capsys):
     from oquab_lib.source.pretrain import pretrain_source
 
-    entry = pretrain_source(make_run(world, tmp_path / "src"), "1512", seed=0, progress=False).entry
-    run = make_run(world, tmp_path, profile="full", table2_methods=("PRE-1000R", "PRE-1512"),
+    entry = pretrain_source(cvpr14_run(cvpr14_world, tmp_path / "src"), "1512", seed=0, progress=False).entry
+    run = cvpr14_run(cvpr14_world, tmp_path, profile="full", table2_methods=("PRE-1000R", "PRE-1512"),
                    source_entries={"1512": str(entry)})
     table = run_table(run, "table2", progress=False)
     printed = capsys.readouterr().out
@@ -171,8 +165,8 @@ def test_targeted_gain_paper_and_ours():
         targeted_gain(_fake_table(1, 1), classes=("unicorn",))
 
 
-def test_ablations_vary_one_choice_on_validation(world, tmp_path):
-    run = make_run(world, tmp_path)
+def test_ablations_vary_one_choice_on_validation(cvpr14_world, tmp_path):
+    run = cvpr14_run(cvpr14_world, tmp_path)
     heads = ablation(run, "head", progress=False)
     assert list(heads.columns) == ["setting", "seed", "val mAP", "k"]
     assert list(heads["setting"]) == ["FCb", "FCa+FCb"] * 2 and heads["val mAP"].notna().all()
@@ -183,13 +177,14 @@ def test_ablations_vary_one_choice_on_validation(world, tmp_path):
         ablation(run, "depth")
 
 
-def test_figures_build_from_the_cached_results(world, tmp_path):
+@pytest.mark.slow
+def test_figures_build_from_the_cached_results(cvpr14_world, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
     from oquab_lib.cvpr14 import figures as figures_cvpr14
 
-    run = make_run(world, tmp_path)
+    run = cvpr14_run(cvpr14_world, tmp_path)
     tiling = figures_cvpr14.tiling_figure(run, max_scales=2)
     assert len(tiling.axes) == 2 and "patches" in tiling.axes[0].get_title()
     heat = figures_cvpr14.heatmap_figure(run, classes=["dog", "car"])
@@ -200,3 +195,46 @@ def test_figures_build_from_the_cached_results(world, tmp_path):
     assert len(figures_cvpr14.ablation_figure(tables).axes) == 2
     with pytest.raises(ConfigError, match="unknown VOC class"):
         figures_cvpr14.heatmap_figure(run, classes=["unicorn"])
+
+
+# --- image-level score aggregation ---------------------------------------------------------------------------
+PROBS = torch.tensor([[0.5, 0.2, 0.3],
+                      [1.0, 0.0, 0.0]], dtype=torch.float64)  # two patches, two classes + background
+
+
+def test_aggregate_hand_computation():
+    torch.testing.assert_close(aggregate_scores(PROBS, k=2), torch.tensor([(0.25 + 1) / 2, (0.04 + 0) / 2]).double())
+    torch.testing.assert_close(aggregate_scores(PROBS), torch.tensor([(0.5 ** 5 + 1) / 2, 0.2 ** 5 / 2]).double())
+    torch.testing.assert_close(aggregate_scores(PROBS, k=1), PROBS[:, :2].mean(0))
+
+
+def test_aggregate_inf_is_max_and_large_k_approaches_it():
+    probs = torch.softmax(torch.randn(50, 21, generator=torch.Generator().manual_seed(0)), dim=1).double()
+    maxima = probs[:, :20].max(dim=0).values
+    assert torch.equal(aggregate_scores(probs, float("inf")), maxima)
+    # the power mean (score)^(1/k) rises towards the max as k grows
+    powers = [aggregate_scores(probs, k) ** (1 / k) for k in (1, 5, 50)]
+    assert (powers[0] <= powers[1]).all() and (powers[1] <= powers[2]).all() and (powers[2] <= maxima + 1e-12).all()
+
+
+@pytest.mark.parametrize("k", [5, 1.5, float("inf")])
+def test_batched_matches_per_image(k):
+    gen = torch.Generator().manual_seed(1)
+    probs = torch.softmax(torch.randn(40, 6, generator=gen), dim=1)
+    image_index = torch.randint(0, 4, (40,), generator=gen)
+    image_index[:4] = torch.arange(4)  # every image has a patch
+    batched = aggregate_scores_batched(probs, image_index, 4, k)
+    assert batched.shape == (4, 5)
+    expected = torch.stack([aggregate_scores(probs[image_index == i], k) for i in range(4)])
+    torch.testing.assert_close(batched, expected)
+
+
+def test_aggregate_errors():
+    with pytest.raises(ConfigError, match="k must be positive"):
+        aggregate_scores(PROBS, k=0)
+    with pytest.raises(ConfigError, match="patch_probs"):
+        aggregate_scores(torch.zeros(0, 3))
+    with pytest.raises(ConfigError, match="images without any: \\[2\\]"):
+        aggregate_scores_batched(PROBS, torch.tensor([0, 1]), 3)
+    with pytest.raises(ConfigError, match="image_index must lie"):
+        aggregate_scores_batched(PROBS, torch.tensor([0, 3]), 3)
