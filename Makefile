@@ -14,7 +14,7 @@ SMOKE_WORLD := $(CURDIR)/data/miniworld-smoke
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: book test venv world notebooks html unit nbval chapter gpu-check clean
+.PHONY: book test venv world notebooks html unit nbval rehearse rehearse-quick chapter gpu-check clean
 
 ## venv: create .venv (if missing) and install the package, editable, with the book and test extras.
 venv: $(STAMP)
@@ -56,8 +56,20 @@ nbval: venv
 	rm -rf $(SMOKE_RUNS)
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
 
-## test: unit tests + notebooks under nbval at smoke size (README command 2; what .ci/run calls).
-test: unit nbval
+## rehearse: every chapter at profile full on a tiny real-format tree (VOCdevkit, COCO 2014 names) with a random-weight
+## torchvision AlexNet as the "ImageNet weights", then nbval-lax on the results (oquab_lib/tools/rehearse.py).
+rehearse: venv
+	rm -rf .rehearse
+	$(PY) -m oquab_lib.tools.rehearse $(CURDIR)/.rehearse
+
+## rehearse-quick: the two chapters whose full-profile paths differ most, without the nbval re-run (a step of test).
+rehearse-quick: venv
+	rm -rf .rehearse-quick
+	$(PY) -m oquab_lib.tools.rehearse $(CURDIR)/.rehearse-quick --quick
+
+## test: unit tests + notebooks under nbval at smoke size + the quick full-profile rehearsal (README command 2; what
+## .ci/run calls).
+test: unit nbval rehearse-quick
 
 ## chapter: run one chapter, e.g. make chapter NB=cvpr14_table2 ARGS="-p profile full -p data_root /data"
 chapter: venv
@@ -71,4 +83,4 @@ gpu-check: venv
 	$(PY) -m oquab_lib.tools.gpu_check --out book/gpu_check.json
 
 clean:
-	rm -rf _build book/executed $(SMOKE)
+	rm -rf _build book/executed $(SMOKE) .rehearse .rehearse-quick

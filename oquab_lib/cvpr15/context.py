@@ -32,10 +32,11 @@ from oquab_lib.cvpr14.diagnostics import variant_val_map
 from oquab_lib.cvpr14.tables import TableData, table_data
 from oquab_lib.cvpr15.config import Cvpr15Config
 from oquab_lib.cvpr15.config import config as cvpr15_config
+from oquab_lib.cvpr15.config import seeds as cvpr15_seeds
 from oquab_lib.cvpr15.data import load_image_set
 from oquab_lib.cvpr15.inputs import compute_threads
 from oquab_lib.cvpr15.predict import mean_ap, predict
-from oquab_lib.cvpr15.tables import run_seeds, voc_classification_table, weak_model
+from oquab_lib.cvpr15.tables import voc_classification_table, weak_model
 from oquab_lib.cvpr15.train import load_weak_net
 from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.data.splits import ids_hash
@@ -62,18 +63,19 @@ def weak_val_map(run: Run, cfg: Cvpr15Config, seed: int, data_root: Path, split:
                  progress: bool = False) -> float:
     """mAP (%) of the weak net (row F) of ``seed`` on the images ``ids`` of VOC 2012 ``split`` read from
     ``data_root`` (scores cached per model and tree)."""
-    result = weak_model(run, cfg, seed, "weak", "voc", progress)
+    result = weak_model(run, cfg, seed, "weak", "voc", progress=progress)
     key = {"model": result.entry.name, **world_fingerprint(data_root), "split": split, "ids": ids_hash(ids),
            "scales": cfg.test_scales, "image_size": cfg.image_size}
 
     def compute(work: Path) -> None:
         images = load_image_set(str(data_root), "voc", split, cfg.image_size, cfg.voc_year, cfg.preload_limit,
-                                progress)
+                                progress=progress)
         position = {image_id: n for n, image_id in enumerate(images.ids)}
         images = images.subset([position[i] for i in ids])
-        net = load_weak_net(run, result, cfg)
+        net = load_weak_net(run, cfg, result)
         with compute_threads(cfg, torch.device(run.device)):
-            pred = predict(net, images, cfg.test_scales, run.device, False, cfg.eval_batch_size, cfg.amp, progress)
+            pred = predict(net, images, cfg.test_scales, run.device, batch_size=cfg.eval_batch_size, amp=cfg.amp,
+                           progress=progress)
         cache.save_state_dict(work / "scores.pt", {"scores": pred.scores, "labels": images.labels})
 
     entry = cache.load_or_compute(run.runs_dir, f"cvpr15-context-weak-s{seed}", key, compute, verbose=progress)
@@ -97,9 +99,9 @@ def context_table(run: Run, progress: bool = False) -> pd.DataFrame:
         frame.attrs["skipped"] = "real data: the renders need the mini world's generator"
         return frame
     cfg14, cfg15 = cvpr14_config(run), cvpr15_config(run)
-    data = table_data(run, "table2", cfg14, progress)
+    data = table_data(run, "table2", cfg14, progress=progress)
     # row F's nets, trained as the CVPR'15 chapter trains them (seeds in parallel processes; a cache hit there after)
-    voc_classification_table(run, cfg15, ("weak",), progress)
+    voc_classification_table(run, kinds=("weak",), progress=progress)
     val = data.sets["val"]
     rows = []
     for render, root in render_roots(run, data).items():
@@ -108,7 +110,7 @@ def context_table(run: Run, progress: bool = False) -> pd.DataFrame:
                  for m in CVPR14_MODELS for s in cvpr14_seeds(run)]
         rows += [{"model": WEAK, "seed": s, "render": render,
                   "mAP": weak_val_map(run, cfg15, s, root, val.key["split"], val.image_ids, progress)}
-                 for s in run_seeds(run, cfg15)]
+                 for s in cvpr15_seeds(run)]
         rows.append({"model": CHANCE, "seed": np.nan, "render": render, "mAP": chance_map(val.image_labels)})
     frame = pd.DataFrame(rows, columns=columns)
     frame.attrs["images"] = val.num_images
@@ -157,7 +159,7 @@ def example_figure(run: Run, count: int = 4, progress: bool = False) -> plt.Figu
         axis.set_axis_off()
         axis.text(0.5, 0.5, "no renders: real data (the renders need the mini world's generator)", ha="center")
         return figure
-    data = table_data(run, "table2", cvpr14_config(run), progress)
+    data = table_data(run, "table2", cvpr14_config(run), progress=progress)
     roots = render_roots(run, data)
     ids = data.sets["val"].image_ids[:count]
     figure, axes = plt.subplots(len(ids), len(roots), figsize=(2.4 * len(roots), 2.0 * len(ids)), squeeze=False)
