@@ -11,3 +11,7 @@ class ConfigError(OquabError, ValueError):
 
 class DataError(OquabError, ValueError):
     """A file on disk (image, XML, split list, JSON) is missing or malformed."""
+
+
+class DiskFullError(OquabError, OSError):
+    """A cache write does not fit on its file system (the message names the folder and the space needed)."""

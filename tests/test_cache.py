@@ -67,10 +67,13 @@ def test_hits_only_reads_hits_and_raises_on_a_miss_without_computing(tmp_path):
         save_json(work / "x.json", {"x": 1})
 
     entry = load_or_compute(tmp_path, "exp", {"a": 1}, compute, verbose=False)
-    with hits_only():
-        assert load_or_compute(tmp_path, "exp", {"a": 1}, compute, verbose=False) == entry
-        with pytest.raises(CacheMiss, match="exp-"):
-            load_or_compute(tmp_path, "exp", {"a": 2}, compute, verbose=False)
+    cached = hits_only(tmp_path)
+    assert load_or_compute(cached, "exp", {"a": 1}, compute, verbose=False) == entry
+    with pytest.raises(CacheMiss, match="exp-"):
+        load_or_compute(cached / "sub", "exp", {"a": 2}, compute, verbose=False)  # joined paths keep the marker
+    with pytest.raises(CacheMiss, match="exp-"):
+        load_or_compute(tmp_path, "exp", {"a": 2}, compute, verbose=False, hits_only=True)
     assert len(calls) == 1 and not list(tmp_path.glob("*.partial*"))
-    load_or_compute(tmp_path, "exp", {"a": 2}, compute, verbose=False)  # outside the block: computes again
+    load_or_compute(tmp_path, "exp", {"a": 2}, compute, verbose=False)  # a plain runs dir: computes
+
     assert len(calls) == 2

@@ -126,16 +126,16 @@ def image_store(patch_set: PatchSet, runs_dir: Path, progress: bool = True) -> n
     def compute(work: Path) -> None:
         shape = (patch_set.num_images, 3, height, width)
         check_free_space(work, array_bytes(shape, np.uint8), f"the decoded images of {patch_set.name}")
-        store = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8, shape=shape)
-        for n, path in enumerate(tqdm(patch_set.image_paths, desc=f"decode {patch_set.name}", disable=not progress)):
-            image = load_rgb_tensor(path)
-            w, h = patch_set.sizes[n].tolist()
-            if tuple(image.shape[1:]) != (h, w):
-                raise DataError(f"{path}: image is {image.shape[2]}x{image.shape[1]} but its annotation says {w}x{h}; "
-                                "fix the <size> of the XML")
-            padded = F.pad(image[None].float(), (0, width - w, 0, height - h), mode="replicate")
-            store[n] = padded[0].to(torch.uint8).numpy()
-        store.flush()
+        with cache.NpyWriter(work / "images.npy", shape, np.uint8) as store:
+            for n, path in enumerate(tqdm(patch_set.image_paths, desc=f"decode {patch_set.name}",
+                                          disable=not progress)):
+                image = load_rgb_tensor(path)
+                w, h = patch_set.sizes[n].tolist()
+                if tuple(image.shape[1:]) != (h, w):
+                    raise DataError(f"{path}: image is {image.shape[2]}x{image.shape[1]} but its annotation says "
+                                    f"{w}x{h}; fix the <size> of the XML")
+                padded = F.pad(image[None].float(), (0, width - w, 0, height - h), mode="replicate")
+                store[n] = padded[0].to(torch.uint8).numpy()
 
     entry = cache.load_or_compute(runs_dir, f"cvpr14-images-{patch_set.name}", key, compute, verbose=progress)
     return np.load(entry / "images.npy", mmap_mode="r")
@@ -178,13 +178,11 @@ def patch_crops(patch_set: PatchSet, out_size: int, runs_dir: Path, batch_size: 
         shape = (len(patch_set.boxes), 3, out_size, out_size)
         check_free_space(work, array_bytes(shape, np.uint8), f"the patch crops of {patch_set.name}")
         store = image_store(patch_set, runs_dir, progress)
-        out = np.lib.format.open_memmap(work / "crops.npy", mode="w+", dtype=np.uint8, shape=shape)
-        todo = used_rows(patch_set, skip_excluded)
-        chunks = todo.split(batch_size)
-        for rows in tqdm(chunks, desc=f"crop {patch_set.name}", disable=not progress or len(chunks) < 2):
-            crops = crop_rows(store, patch_set, rows, out_size, (0.0, 0.0, 0.0), (1 / 255,) * 3)
-            out[rows.numpy()] = crops.round_().clamp_(0, 255).to(torch.uint8).numpy()
-        out.flush()
+        chunks = used_rows(patch_set, skip_excluded).split(batch_size)
+        with cache.NpyWriter(work / "crops.npy", shape, np.uint8) as out:
+            for rows in tqdm(chunks, desc=f"crop {patch_set.name}", disable=not progress or len(chunks) < 2):
+                crops = crop_rows(store, patch_set, rows, out_size, (0.0, 0.0, 0.0), (1 / 255,) * 3)
+                out[rows.numpy()] = crops.round_().clamp_(0, 255).to(torch.uint8).numpy()
 
     entry = cache.load_or_compute(runs_dir, f"cvpr14-crops-{patch_set.name}", key, compute, verbose=progress)
     return torch.from_numpy(np.load(entry / "crops.npy", mmap_mode="c"))
@@ -276,7 +274,7 @@ def source_network(run: Run, cfg: Cvpr14Config, method: str, seed: int, progress
 
 # --------------------------------------------------------------------------------------------------- features
 @torch.inference_mode()
-def _extract(net: nn.Module, patch_set: PatchSet, fetch, out: np.ndarray, cfg: Cvpr14Config,
+def _extract(net: nn.Module, patch_set: PatchSet, fetch, out: cache.NpyWriter, cfg: Cvpr14Config,
              device: torch.device, skip_excluded: bool, progress: bool) -> None:
     chunks = used_rows(patch_set, skip_excluded).split(cfg.feature_batch_size)
     for rows in tqdm(chunks, desc=f"FC7 {patch_set.name}", disable=not progress or len(chunks) < 2):
@@ -301,12 +299,9 @@ def patch_features(net: nn.Module, source_key: str, patch_set: PatchSet, cfg: Cv
         check_free_space(work, array_bytes(shape, cfg.feature_dtype), f"the FC7 features of {patch_set.name}")
         fetch = patch_inputs(patch_set, cfg, runs_dir, net.spec.input_size, *normalization(net.spec), device,
                              skip_excluded, progress)
-        out = np.lib.format.open_memmap(work / "features.npy", mode="w+", dtype=np.dtype(cfg.feature_dtype),
-                                        shape=shape)
-        with torch_threads(cfg.threads):
+        with cache.NpyWriter(work / "features.npy", shape, cfg.feature_dtype) as out, torch_threads(cfg.threads):
             _extract(use_band_lrn(copy.deepcopy(net)).to(device).eval(), patch_set, fetch, out, cfg, device,
                      skip_excluded, progress)
-        out.flush()
 
     entry = cache.load_or_compute(runs_dir, f"cvpr14-features-{patch_set.name}", key, compute, verbose=progress)
     # copy-on-write map: pages are read when used (the full profile's features exceed RAM), and the tensor is writable

@@ -68,14 +68,13 @@ def per_seed(run: Run, cfg: Cvpr15Config, job: SeedJob, *, progress: bool, stron
     """
     run_seeds = seeds(run)
 
-    def serially() -> list[dict]:
+    def serially(run: Run) -> list[dict]:
         return [row for seed in run_seeds for row in job(run, cfg, seed, progress)]
 
     if cfg.workers <= 1 or len(run_seeds) < 2 or torch.device(run.device).type != "cpu":
-        return serially()
-    try:  # everything cached (a warm build): read it here rather than start worker processes
-        with cache.hits_only():
-            return serially()
+        return serially(run)
+    try:  # everything cached (a warm build): read it here, with a hits-only runs dir, rather than start processes
+        return serially(dataclasses.replace(run, runs_dir=cache.hits_only(run.runs_dir)))
     except cache.CacheMiss:
         pass
     for seed in run_seeds:  # shared prerequisites, serially (e.g. the CVPR'14 patch sets behind row E)

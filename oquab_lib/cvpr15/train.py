@@ -154,6 +154,24 @@ def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: 
     return history, len(loader)
 
 
+def _finished(work: Path) -> bool:
+    """Whether ``work`` holds a finished run: ``weights.pt`` is renamed from ``best.pt`` only after the history and
+    meta are saved. The checkpoint (optimizer state, not needed once finished) may be left by a kill: removed here."""
+    if not (work / "weights.pt").is_file():
+        return False
+    (work / CHECKPOINT_NAME).unlink(missing_ok=True)
+    return True
+
+
+def _finalise(work: Path) -> None:
+    """The best epoch's weights become the result, then the checkpoint goes; a kill between the two steps leaves
+    a folder that :func:`_finished` recognises, so the rerun completes it instead of training again."""
+    (work / "best.pt").replace(work / "weights.pt")
+    cache.fault_point("weights-renamed")
+    (work / CHECKPOINT_NAME).unlink(missing_ok=True)
+    cache.fault_point("checkpoint-removed")
+
+
 def train_weak(run: Run, cfg: Cvpr15Config, kind: str = "weak", dataset: str = "voc", seed: int = 0, *,
                snapshots: bool = False, progress: bool = True, strong_start: PatchHead | None = None) -> WeakResult:
     """Train (or load from the cache) one weak net; ``seed`` is the absolute seed (source network and adaptation).
@@ -201,6 +219,8 @@ class _WeakJob:
     strong_start: PatchHead | None
 
     def compute(self, work: Path) -> None:
+        if _finished(work):  # killed while finalising: the results are all there
+            return
         cfg, device = self.cfg, torch.device(self.run.device)
         everything = image_set(self.run, cfg, self.dataset, self.split, self.progress)
         train_idx, val_idx = train_val_split(len(everything), cfg.val_fraction)
@@ -219,8 +239,7 @@ class _WeakJob:
             best_val_mAP=best["val_mAP"], hidden=net.hidden_conv.out_channels, classes=list(everything.class_names),
             train_ids=train.ids, val_ids=val.ids, num_classes=len(everything.class_names),
             total_steps=epochs * steps_per_epoch))
-        (work / "best.pt").replace(work / "weights.pt")
-        (work / CHECKPOINT_NAME).unlink(missing_ok=True)  # optimizer state: not needed once finished
+        _finalise(work)
 
     def initial_net(self, num_classes: int, train_labels: Tensor) -> WeakNet:
         """The weak net before training: row E's adaptation convs from the box-trained head, else random (with the

@@ -86,18 +86,16 @@ def _decode_split(data_root: Path, split: str, size: int, runs_dir: Path, progre
            "listing": hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]}
 
     def compute(work: Path) -> None:
-        images = np.lib.format.open_memmap(work / "images.npy", mode="w+", dtype=np.uint8,
-                                           shape=(len(paths), 3, size, size))
         def decode(rel: str) -> np.ndarray:
             return _resize_crop(load_rgb_tensor(data_root / "source" / rel), size).numpy()
 
         # PIL releases the GIL while decoding: threads use every core the run was given
-        with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
+        with (ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool,
+              cache.NpyWriter(work / "images.npy", (len(paths), 3, size, size), np.uint8) as images):
             decoded = pool.map(decode, paths)
             for i, pixels in enumerate(tqdm(decoded, total=len(paths), desc=f"decode source/{split}",
                                             disable=not progress)):
                 images[i] = pixels
-        images.flush()
         cache.save_json(work / "paths.json", paths)
 
     entry = cache.load_or_compute(runs_dir, f"source-decoded-{split}", key, compute, verbose=progress)

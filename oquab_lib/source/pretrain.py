@@ -159,7 +159,8 @@ def train_source(cfg: SourceConfig, variant: str, *, seed: int, data_root: str |
                  device: str = "cpu", progress: bool = True) -> SourceResult:
     """Train (or load from the cache) the source network of ``variant`` with ``seed`` on the source tree under
     ``data_root`` (:func:`pretrain_source` for a chapter's run)."""
-    data_root, runs_dir, device = Path(data_root), Path(runs_dir), torch.device(device)
+    data_root, device = Path(data_root), torch.device(device)
+    runs_dir = cache.runs_path(runs_dir)  # keeps a hits-only runs dir (cache.hits_only) hits-only
     key = {**cfg.cache_key(), "variant": variant, "seed": seed, **world_fingerprint(data_root)}
 
     def compute(work: Path) -> None:

@@ -75,7 +75,7 @@ def cached_person_patches(data_root: Path, runs_dir: Path, split: str, size: int
     def compute(work: Path) -> None:
         store = person_patches(data_root, split, size, progress)
         for name in ("images", "labels", "boxes", "padded"):
-            np.save(work / f"{name}.npy", getattr(store, name).numpy())
+            cache.save_array(work / f"{name}.npy", getattr(store, name).numpy())
         cache.save_json(work / "image_ids.json", store.image_ids)
 
     entry = cache.load_or_compute(runs_dir, f"actions-patches-{split}", key, compute, verbose=progress)

@@ -223,7 +223,7 @@ def action_model_entry(run: Run, cfg: ActionsConfig, method: str, seed: int, sou
         finally:
             torch.set_num_threads(threads)
         cache.save_state_dict(work / "weights.pt", {k: v.cpu() for k, v in net.state_dict().items()})
-        np.save(work / "scores.npy", score_persons(net, test, run.device).numpy())
+        cache.save_array(work / "scores.npy", score_persons(net, test, run.device).numpy())
         cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
         trained = int((training_labels(train.labels, cfg.other_class) >= 0).sum())
         cache.save_json(work / "meta.json", dict(method=method, seed=seed, source=identity, epochs=len(history),
