@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oquab_lib.cache import config_hash, load_json, save_json
+from oquab_lib.cache import config_hash, load_json, save_json_if_writable
 from oquab_lib.config import Run
 from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.spread import format_mean_std, mean_std
@@ -196,7 +196,7 @@ def _decide(run: Run, chapter: str, claim: str, a, b, *, kind: str, paired: bool
     record = Claim(claim, paper, chapter, run.profile, run_config_hash(run), interval.n_seeds, kind,
                    interval.difference, interval.low, interval.high, interval.level, interval.test, margin, verdict,
                    paper_figure, ours, note)
-    save_json(Path(run.runs_dir) / "claims" / f"{_record_key(record)}.json", asdict(record))
+    save_json_if_writable(Path(run.runs_dir) / "claims" / f"{_record_key(record)}.json", asdict(record))
     print(sentence(record))
     return record
 
