@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +57,9 @@ def _load_coco(ann_file: Path) -> COCO:
         raise DataError(f"{ann_file}: malformed JSON ({err}) — re-download or re-extract the annotations") from None
     if not isinstance(dataset, dict) or not {"images", "categories"} <= dataset.keys():
         raise DataError(f"{ann_file}: not a COCO instances file (needs top-level 'images' and 'categories')")
+    if "annotations" not in dataset:  # e.g. image_info_test*.json: loading it would make every label negative
+        raise DataError(f"{ann_file}: no 'annotations' list (an image-info file, not instances); use the "
+                        "instances_<split>.json of a labelled split")
     coco = COCO()
     coco.dataset = dataset
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress chatter
@@ -65,6 +69,15 @@ def _load_coco(ann_file: Path) -> COCO:
             raise DataError(f"{ann_file}: malformed COCO record (missing or bad field {err}) — "
                             f"re-download the annotations") from None
     return coco
+
+
+def _is_xywh(bbox: Any) -> bool:
+    """Whether ``bbox`` is ``[x, y, w, h]``: four finite numbers (not strings or booleans), ``w, h >= 0``."""
+    if not (isinstance(bbox, list) and len(bbox) == 4):
+        return False
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bbox):
+        return False
+    return bbox[2] >= 0 and bbox[3] >= 0
 
 
 class COCOImages(Dataset):
@@ -127,9 +140,9 @@ class COCOImages(Dataset):
         image_id = self.image_ids[index]
         anns = self.coco.imgToAnns[image_id]
         for ann in anns:
-            if not (isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4):
+            if not _is_xywh(ann.get("bbox")):
                 raise DataError(f"{self.ann_file}: annotation {ann.get('id')} has bbox {ann.get('bbox')!r}, "
-                                f"expected [x, y, w, h] — re-download the annotations")
+                                f"expected [x, y, w, h] numbers with w, h >= 0 — re-download the annotations")
         xywh = torch.tensor([ann["bbox"] for ann in anns], dtype=torch.float32).reshape(-1, 4)
         info = self.coco.imgs[image_id]
         return {

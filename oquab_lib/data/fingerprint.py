@@ -1,19 +1,69 @@
-"""What identifies a data set in a cache key."""
+"""What identifies a data set in a cache key: the generated world (or the root path) and the content of the label
+files a run reads.
+
+The label files are the split lists and annotations: every file under a folder named ``ImageSets``, ``Annotations``
+(VOC) or ``annotations`` (COCO) below the data root, and the JSON files at the root. Their *content* is hashed (SHA-256), not their
+sizes and modification times: an edited annotation changes the key, and a copy of a data set (``cp -r`` gives new
+mtimes) shares the entries of the original exactly when its labels are the same. Hashing is memoised per file on
+``(size, mtime_ns)``, so a process reads a file again only when it changed: a repeated call costs one ``stat`` per
+file (about 0.1 s for VOC 2007 + 2012), the first one reads the labels once (COCO train2014: about 1 s).
+Images are not hashed (too many bytes); the key of real data keeps its resolved path, so that another copy of the
+images is another data set.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
+
+LABEL_FOLDERS = frozenset({"ImageSets", "Annotations", "annotations"})
+SKIPPED = frozenset({"JPEGImages", "SegmentationClass", "SegmentationObject", "images", "source"})  # no labels below
+_DIGESTS: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256): a memo, never a decision
 
 
 def world_fingerprint(data_root: str | Path) -> dict[str, str]:
-    """What identifies the data: the hash of ``world.json`` (a generated world) or else the resolved root path."""
-    world = Path(data_root) / "world.json"
+    """``{"world": <generator hash>, "labels": <digest>}`` for a generated world (``world.json``), else
+    ``{"data_root": <resolved path>, "labels": <digest>}``; ``labels`` hashes the label files' names and contents."""
+    root = Path(data_root)
+    world = root / "world.json"
     if world.is_file():  # the generator's own hash (config + seed + format version), else the file's
         text = world.read_bytes()
         try:
-            return {"world": str(json.loads(text)["hash"])}
+            ident = {"world": str(json.loads(text)["hash"])}
         except (ValueError, KeyError, TypeError):
-            return {"world": hashlib.sha256(text).hexdigest()[:16]}
-    return {"data_root": str(Path(data_root).resolve())}
+            ident = {"world": hashlib.sha256(text).hexdigest()[:16]}
+    else:
+        ident = {"data_root": str(root.resolve())}
+    return {**ident, "labels": labels_digest(root)}
+
+
+def label_files(root: Path) -> list[Path]:
+    """The split lists and annotation files under ``root`` (sorted), and its top-level JSON files (``world.json``,
+    the generated world's taxonomy and source subsets)."""
+    found = sorted(p for p in root.glob("*.json") if p.is_file())
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED and not d.startswith("."))
+        if LABEL_FOLDERS & set(Path(folder).relative_to(root).parts):
+            found += [Path(folder) / f for f in sorted(files) if not f.startswith(".")]
+    return found
+
+
+def labels_digest(root: Path) -> str:
+    """A 16-hex digest of the relative names and contents of :func:`label_files`."""
+    digest = hashlib.sha256()
+    for path in label_files(root):
+        digest.update(f"{path.relative_to(root)}\0{_file_sha(path)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _file_sha(path: Path) -> str:
+    stat = path.stat()
+    known = _DIGESTS.get(str(path))
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    with open(path, "rb") as handle:
+        sha = hashlib.file_digest(handle, "sha256").hexdigest()
+    _DIGESTS[str(path)] = (stat.st_size, stat.st_mtime_ns, sha)
+    return sha

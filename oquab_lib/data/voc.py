@@ -90,6 +90,8 @@ def read_rows(path: Path, widths: tuple[int, ...], what: str) -> list[tuple[int,
                 raise DataError(f"{path}:{line_number}: malformed line {line.strip()!r} (expected {shown} "
                                 f"space-separated fields) — {_REEXTRACT}")
             rows.append((line_number, tokens))
+    if not rows:
+        raise DataError(f"{path}: {what} lists no images (the file is empty) — {_REEXTRACT}")
     return rows
 
 

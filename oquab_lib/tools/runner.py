@@ -56,8 +56,16 @@ def check_parameters(script: Path, given: dict[str, object]) -> None:
             raise ConfigError(f"{script.name}: unknown parameter {name!r}; accepted: {', '.join(accepted)}")
 
 
+def failed_path(output: Path) -> Path:
+    """Where a failed run keeps its partly executed notebook (traceback included): ``<name>.failed.ipynb``."""
+    return output.with_name(output.stem + ".failed.ipynb")
+
+
 def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path | None = None) -> float:
-    """Run one notebook script with papermill into ``output`` (written atomically). Returns the wall time in seconds."""
+    """Run one notebook script with papermill into ``output`` (written atomically). Returns the wall time in seconds.
+
+    On a failing cell the partly executed notebook, traceback included, is kept at :func:`failed_path` (a later
+    success removes it) and papermill's error is raised with its ``failed_notebook`` attribute set to that path."""
     import jupytext
     import papermill
 
@@ -72,12 +80,19 @@ def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path
         notebook.metadata.setdefault("kernelspec", KERNELSPEC)
         notebook.metadata.setdefault("language_info", {"name": "python"})
         jupytext.write(notebook, source)
-        with inline_figures():
-            papermill.execute_notebook(
-                str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
-                kernel_name="python3", progress_bar=False, log_output=False,
-            )
+        try:
+            with inline_figures():
+                papermill.execute_notebook(
+                    str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
+                    kernel_name="python3", progress_bar=False, log_output=False,
+                )
+        except PapermillExecutionError as error:
+            if executed.is_file():  # papermill writes the notebook as it runs, and once more with the error
+                atomic_write_bytes(failed_path(output), executed.read_bytes())
+                error.failed_notebook = failed_path(output)
+            raise
         atomic_write_bytes(output, fold_injected_parameters(executed.read_text()).encode())
+        failed_path(output).unlink(missing_ok=True)
     return time.perf_counter() - start
 
 
@@ -175,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except PapermillExecutionError as error:
-        print(f"error: {script} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
+        kept = getattr(error, "failed_notebook", None)
+        print(f"error: {script} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
+              + (f"; traceback in {kept}" if kept else ""), file=sys.stderr)
         return 1
     return 0
 
