@@ -153,7 +153,10 @@ def load_or_compute(
             return _hit(entry, verbose, "cache hit (computed by another process)")
         work = partial_dir(runs_dir, experiment, config)
         if not is_complete(work):  # a complete work folder: killed while publishing, only the rename is left
-            work.mkdir(parents=True, exist_ok=True)
+            try:
+                work.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise _one_line(error, work.parent, "computing a missing cache entry") from None
             if verbose:
                 print(f"cache miss: computing {entry}")
             compute(work)
@@ -190,7 +193,7 @@ def _one_line(error: OSError, folder: Path, what: str, needed: int | None = None
         return DiskFullError(f"{folder}: disk full while {what} (needs {need}more than the "
                              f"{_human(_free(folder))} free); free some space or pass another runs_dir")
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return PermissionError(error.errno, f"{folder} is not writable ({what}); pass a writable runs_dir")
+        return PermissionError(f"{folder} is not writable ({what}); pass a writable runs_dir")
     return error
 
 
@@ -284,13 +287,15 @@ class NpyWriter:
 
     def close(self) -> None:
         try:
-            os.fsync(self.fd)
-        except OSError as error:
-            raise self._error(error) from None
-        finally:
-            os.close(self.fd)
-        fault_point("tmp-written")
-        os.replace(self.tmp, self.path)
+            try:
+                os.fsync(self.fd)
+            finally:
+                os.close(self.fd)
+            fault_point("tmp-written")
+            os.replace(self.tmp, self.path)
+        except BaseException as error:
+            self.tmp.unlink(missing_ok=True)
+            raise self._error(error) if isinstance(error, OSError) else error from None
 
     def __enter__(self) -> NpyWriter:
         return self

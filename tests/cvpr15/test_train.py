@@ -104,3 +104,28 @@ def test_interrupted_training_resumes_to_the_same_weights(cvpr15_world, tmp_path
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert straight.history["val_mAP"].tolist() == resumed.history["val_mAP"].tolist()
     assert straight.snapshot_paths().keys() == resumed.snapshot_paths().keys() and straight.snapshot_paths()
+
+
+@pytest.mark.parametrize("step", ["weights-renamed", "checkpoint-removed"])
+def test_a_kill_while_finalising_a_weak_net_is_completed_without_training_again(cvpr15_world, tmp_path, monkeypatch,
+                                                                                 step):
+    import oquab_lib.train as train_module
+
+    run_a, run_b = cvpr15_run(cvpr15_world, tmp_path / "a"), cvpr15_run(cvpr15_world, tmp_path / "b")
+    straight = train_weak(run_a, cvpr15_config(run_a), "weak", "voc", 0, progress=False)
+
+    def fault(name: str) -> None:
+        if name == step:
+            raise _Killed(name)
+
+    monkeypatch.setattr(cache, "fault_point", fault)
+    with pytest.raises(_Killed):
+        train_weak(run_b, cvpr15_config(run_b), "weak", "voc", 0, progress=False)
+    monkeypatch.undo()
+    epochs = []
+    real_epoch = train_module.train_one_epoch
+    monkeypatch.setattr(train_module, "train_one_epoch", lambda *a, **k: epochs.append(1) or real_epoch(*a, **k))
+    resumed = train_weak(run_b, cvpr15_config(run_b), "weak", "voc", 0, progress=False)
+    a, b = (cache.load_state_dict(r.entry / "weights.pt") for r in (straight, resumed))
+    assert epochs == [] and all(torch.equal(a[k], b[k]) for k in a) and cache.is_complete(resumed.entry)
+    assert not (resumed.entry / "checkpoint.pt").exists() and resumed.meta == straight.meta

@@ -91,3 +91,16 @@ def test_a_book_build_records_each_chapter_time_and_shows_them_to_later_chapters
     assert "rows so far: ['cvpr14_a']" in (tmp_path / "book" / "executed" / "cvpr14_b.ipynb").read_text()
     parts = build_times.budget_table(times)
     assert parts.loc["CVPR 2014", "run"] == "cold" and parts.loc["CVPR 2014", "budget_s"] == 300.0
+
+
+def test_a_failed_chapter_keeps_its_notebook_and_names_it_and_the_cell(tmp_path, capsys):
+    script = tmp_path / "chapter.py"
+    script.write_text(NOTEBOOK + "\n# %%\nraise ValueError('bad input 17')\n")
+    out = tmp_path / "out" / "chapter.ipynb"
+    assert runner.main([str(script), str(out)]) == 1
+    kept = runner.failed_path(out)
+    err = capsys.readouterr().err
+    assert f"traceback in {kept}" in err and "failed in cell" in err and "bad input 17" in err
+    assert "bad input 17" in kept.read_text() and "Traceback" in kept.read_text() and not out.exists()
+    script.write_text(NOTEBOOK)
+    assert runner.main([str(script), str(out)]) == 0 and out.exists() and not kept.exists()
