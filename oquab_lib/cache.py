@@ -30,9 +30,9 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,7 +101,7 @@ def _hit(entry: Path, verbose: bool, how: str = "cache hit") -> Path:
 
 def fault_point(step: str) -> None:
     """A step boundary of a cache write. Tests replace this function (or set ``OQUAB_FAULT_AT=<step>`` in a child
-    process, which then kills itself with SIGKILL here: no cleanup handler runs) to check that any kill is recoverable."""
+    process, which then kills itself here with SIGKILL: no cleanup runs) to check that any kill is recoverable."""
     if os.environ.get(FAULT_ENV) == step:
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -293,7 +293,7 @@ class NpyWriter:
                 os.close(self.fd)
             fault_point("tmp-written")
             os.replace(self.tmp, self.path)
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 (re-raised: a kill leaves no temporary file)
             self.tmp.unlink(missing_ok=True)
             raise self._error(error) if isinstance(error, OSError) else error from None
 

@@ -127,7 +127,7 @@ def test_a_real_sigkill_at_the_marker_is_completed_by_the_next_run(tmp_path):
     script = ("import sys; from oquab_lib import cache; "
               "cache.load_or_compute(sys.argv[1], 'exp', {'a': 1}, lambda w: cache.save_json(w / 'r.json', 1))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), cache.FAULT_ENV: "marked-complete"}
-    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True)
+    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, check=False)
     assert killed.returncode == -9 and not cache.is_complete(cache.entry_dir(tmp_path, "exp", {"a": 1}))
     entry = cache.load_or_compute(tmp_path, "exp", {"a": 1}, lambda w: pytest.fail("recomputed"), verbose=False)
     assert cache.load_json(entry / "r.json") == 1
@@ -256,7 +256,7 @@ def test_stale_work_folders_are_removed_unless_being_computed(tmp_path, monkeypa
     busy = cache.partial_dir(tmp_path, "exp", {"a": 2})
     with cache.entry_lock(tmp_path, busy.name[1:].removesuffix(".partial")):  # held, as by a process resuming it
         code = subprocess.run([sys.executable, "-m", "oquab_lib.tools.clean_runs", str(tmp_path), "--days", "7"],
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=False)
     assert code.returncode == 0 and "1 stale work folder" in code.stdout, code.stderr
     assert [p.name for p in tmp_path.glob(".*.partial")] == [busy.name]
     assert clean_runs.main([str(tmp_path), "--days", "30"]) == 0 and busy.exists()  # too recent for 30 days

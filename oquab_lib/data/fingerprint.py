@@ -2,13 +2,13 @@
 files a run reads.
 
 The label files are the split lists and annotations: every file under a folder named ``ImageSets``, ``Annotations``
-(VOC) or ``annotations`` (COCO) below the data root, and the JSON files at the root. Their *content* is hashed (SHA-256), not their
-sizes and modification times: an edited annotation changes the key, and a copy of a data set (``cp -r`` gives new
-mtimes) shares the entries of the original exactly when its labels are the same. Hashing is memoised per file on
-``(size, mtime_ns)``, so a process reads a file again only when it changed: a repeated call costs one ``stat`` per
-file (about 0.1 s for VOC 2007 + 2012), the first one reads the labels once (COCO train2014: about 1 s).
-Images are not hashed (too many bytes); the key of real data keeps its resolved path, so that another copy of the
-images is another data set.
+(VOC) or ``annotations`` (COCO) below the data root, and the JSON files at the root. Their *content* is hashed
+(SHA-256), not their sizes and modification times: an edited annotation changes the key even when its size and
+second do not, and a copy of a data set (``cp -r`` gives new mtimes) shares the entries of the original exactly when
+its labels are the same. Hashing is memoised per file on ``(size, mtime_ns)``, so a process reads a file again only
+when it changed and a repeated call costs one ``stat`` per file (the smoke world's 365 label files: 90 ms the first
+time, 12 ms after). Images are not hashed (too many bytes); the key of real data keeps its resolved path, so that
+another copy of the images is another data set.
 """
 
 from __future__ import annotations
