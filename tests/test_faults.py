@@ -219,6 +219,10 @@ def test_the_data_key_follows_the_label_files_content(tmp_path):
     copy = tmp_path / "b"
     subprocess.run(["cp", "-r", str(first), str(copy)], check=True)  # new mtimes, same content
     assert world_fingerprint(copy) == key
+    nested = copy / "variants" / "context"  # a data set inside the world (its render variants): its own key
+    write_vocdevkit(nested, "2007")
+    (nested / "world.json").write_text(json.dumps({"hash": "w1-context"}))
+    assert world_fingerprint(copy) == key
     xml = next((copy / "VOCdevkit" / "VOC2007" / "Annotations").glob("*.xml"))
     xml.write_text(xml.read_text().replace("<object>", "<object> ", 1))
     assert world_fingerprint(copy) != key and world_fingerprint(first) == key

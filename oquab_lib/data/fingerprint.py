@@ -44,7 +44,8 @@ def label_files(root: Path) -> list[Path]:
     the generated world's taxonomy and source subsets)."""
     found = sorted(p for p in root.glob("*.json") if p.is_file())
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED and not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED and not d.startswith(".")  # a nested data set (e.g. a
+                         and not (Path(folder) / d / "world.json").is_file())  # world's variants/) has its own key
         if LABEL_FOLDERS & set(Path(folder).relative_to(root).parts):
             found += [Path(folder) / f for f in sorted(files) if not f.startswith(".")]
     return found
