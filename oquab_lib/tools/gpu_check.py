@@ -73,7 +73,8 @@ def measure(device: str, variant: str = "full", num_images: int = 4, repeats: in
     """Every figure of the check, JSON-ready: device, versions, AMP steps, pipeline throughputs, the full-profile
     time estimate (when ``variant="full"``)."""
     training = amp_training_steps(device, variant)
-    table = benchmark.fcn_vs_patches(variant, IMAGE_SIZE[variant], num_images, repeats, device=device)
+    table = benchmark.fcn_vs_patches(variant, image_size=IMAGE_SIZE[variant], num_images=num_images, repeats=repeats,
+                                     device=device)
     record = {"device": device_name(device), "torch": torch.__version__, "cuda": torch.version.cuda,
               "variant": variant, "image_size": table.attrs["image_size"], "amp_training": training,
               "seconds_per_image": table["seconds_per_image"].to_dict(),
