@@ -30,7 +30,7 @@ import platform
 import torch
 
 from oquab_lib import session
-from oquab_lib.tools import benchmark, benchmark_patches, build_times, gpu_check
+from oquab_lib.tools import benchmark, benchmark_patches, build_times, gpu_check, probe
 
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 # variant -> (images, repeats): the full-size CPU measurement is kept to one image so the quick book stays fast.
@@ -103,13 +103,21 @@ if "full" in tables:
 # **cold**. The budgets for the quick profile on 2 CPU cores: each paper's chapters at most 5 minutes cold (the source
 # networks already made by their own chapter) and 20 s warm; the source networks at most 6 minutes. This page is
 # executed last, so its own time is not in the table.
+#
+# Two-core machines differ by 2× in speed, so a time alone says little. The build measures a **machine-speed probe**
+# first (the quick AlexNet's training throughput and a GEMM's, at 2 threads), and `reference_s` is each chapter's time
+# scaled to the reference machine written in `oquab_lib/tools/probe.py` (speed 1.0).
+
+# %%
+speed = build_times.build_probe()
+print(f"This build's {probe.describe(speed)}.")
 
 # %%
 build = build_times.load()
 if build is None:
     print("This chapter was not run by `make book` (python -m oquab_lib.tools.runner --toc): no build times to show.")
 else:
-    display(build.set_index("chapter"))
+    display(build_times.with_reference_seconds(build, speed["speed"]).set_index("chapter"))
     display(build_times.budget_table(build))
 
 # %% [markdown]

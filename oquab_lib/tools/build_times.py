@@ -60,6 +60,23 @@ def load(path: str | os.PathLike | None = None) -> pd.DataFrame | None:
     return pd.read_csv(path)
 
 
+def build_probe() -> dict[str, object]:
+    """The machine-speed probe of this build (saved by the runner beside the build times), or one measured now when
+    the chapter runs on its own."""
+    from oquab_lib.tools import probe
+
+    path = os.environ.get(ENV_VAR)
+    saved = probe.load(Path(path).parent) if path else None
+    return saved or probe.measure()
+
+
+def with_reference_seconds(times: pd.DataFrame, speed: float) -> pd.DataFrame:
+    """``times`` with ``reference_s``: each chapter's seconds on the probe's reference machine (seconds x ``speed``,
+    the machine-speed probe of the same build, :mod:`oquab_lib.tools.probe`), so builds on machines of different
+    speeds compare."""
+    return times.assign(reference_s=(times["seconds"] * speed).round(1))
+
+
 def budget_table(times: pd.DataFrame) -> pd.DataFrame:
     """Per part: its chapters, total seconds, cold or warm, the budget and whether it was met.
 

@@ -148,9 +148,15 @@ def toc_notebooks(toc_file: Path) -> list[Path]:
 
 
 def start_build_times(out: Path) -> Path:
-    """A new build: forget the last build's chapter times and tell the kernels where this build's are written."""
+    """A new build: forget the last build's chapter times, measure the machine-speed probe (printed, and saved beside
+    the times so the Performance chapter states them together), and tell the kernels where this build's times go."""
+    from oquab_lib.tools import probe
+
     path = (out / build_times.FILE_NAME).resolve()
     path.unlink(missing_ok=True)
+    speed = probe.measure()
+    probe.save(speed, path.parent)
+    print(f"this build's {probe.describe(speed)}", flush=True)
     os.environ[build_times.ENV_VAR] = str(path)  # inherited by every kernel papermill starts from here on
     return path
 
