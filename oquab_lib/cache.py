@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from oquab_lib.disk import check_free_space
 from oquab_lib.errors import DiskFullError
 
 COMPLETE_MARKER = "COMPLETE"
@@ -203,11 +204,8 @@ def _free(folder: Path) -> int:
 
 
 def ensure_space(folder: str | os.PathLike, nbytes: int, what: str = "writing a cache file") -> None:
-    """Raise :class:`DiskFullError` naming ``folder`` when it has less than ``nbytes`` free (checked before a write)."""
-    free = _free(Path(folder))
-    if nbytes > free:
-        raise DiskFullError(f"{folder}: {what} needs {_human(nbytes)}, only {_human(free)} free; "
-                            "free some space or pass another runs_dir")
+    """Raise :class:`DiskFullError` naming ``folder`` when it has too little free for ``nbytes`` (before a write)."""
+    check_free_space(folder, nbytes, what)
 
 
 def _open_temp(path: Path) -> tuple[int, Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oquab_lib.errors import ConfigError
+from oquab_lib.errors import DiskFullError
 
 MARGIN = 1.05  # headroom over the array itself: the .npy header, the entry's metadata, other files written meanwhile
 
@@ -36,11 +36,12 @@ def human(nbytes: float) -> str:
 
 
 def check_free_space(folder: str | os.PathLike, needed: int, what: str) -> None:
-    """One-line ConfigError unless ``folder`` (or its nearest existing parent) has ``needed`` x MARGIN bytes free."""
+    """One-line :class:`DiskFullError` unless ``folder`` (or its nearest existing parent) has ``needed`` x MARGIN
+    bytes free. The one free-space check of the project: the cache calls it before every checked write."""
     place = Path(folder).absolute()
     while not place.exists() and place != place.parent:
         place = place.parent
     free = shutil.disk_usage(place).free
     if needed * MARGIN > free:
-        raise ConfigError(f"not enough disk for {what} in {Path(folder)}: needs {human(needed * MARGIN)}, "
+        raise DiskFullError(f"not enough disk for {what} in {Path(folder)}: needs {human(needed * MARGIN)}, "
                           f"{human(free)} free; free some space there or pass runs_dir=<a folder on a larger disk>")

@@ -160,7 +160,7 @@ def test_a_full_disk_is_a_one_line_error_naming_the_folder_and_the_space(tmp_pat
     assert os.listdir(tmp_path) == []
     monkeypatch.undo()
     monkeypatch.setattr(cache.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1000})())
-    with pytest.raises(DiskFullError, match=rf"{tmp_path}: writing big.npy needs .* only .* free"):
+    with pytest.raises(DiskFullError, match=rf"not enough disk for writing big.npy in {tmp_path}: needs .*, .* free"):
         cache.NpyWriter(tmp_path / "big.npy", (100, 100), np.uint8)  # checked before anything is written
     assert os.listdir(tmp_path) == []
 

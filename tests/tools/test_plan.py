@@ -10,7 +10,7 @@ import pytest
 from oquab_lib import disk
 from oquab_lib.config import profile_sections
 from oquab_lib.cvpr14.config import Cvpr14Config
-from oquab_lib.errors import ConfigError
+from oquab_lib.errors import DiskFullError
 from oquab_lib.patches import PAPER_SCALES, tile_patches
 from oquab_lib.tools import plan
 
@@ -63,7 +63,7 @@ def test_check_free_space_names_the_folder_and_the_need(tmp_path, monkeypatch):
     disk.check_free_space(tmp_path / "not-yet" / "made", 1000, "a small file")  # nearest existing parent
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 10**12 - 10**9, 10**9))
-    with pytest.raises(ConfigError, match=r"not enough disk for the FC7 features of X in .*work: needs 42\.0 GB, "
+    with pytest.raises(DiskFullError, match=r"not enough disk for the FC7 features of X in .*work: needs 42\.0 GB, "
                                           r"1\.0 GB free; .*runs_dir") as caught:
         disk.check_free_space(tmp_path / "work", 40 * 10**9, "the FC7 features of X")
     assert "\n" not in str(caught.value)
@@ -83,5 +83,5 @@ def test_feature_extraction_checks_space_before_writing(tmp_path, monkeypatch):
                                   torch.tensor([[50, 40]]), torch.zeros(1, 20, dtype=torch.int8),
                                   torch.zeros(5, 4), torch.zeros(5, dtype=torch.int64), torch.zeros(5, dtype=torch.int64))
     cfg = Cvpr14Config.from_section(profile_sections("smoke")["cvpr14"])
-    with pytest.raises(ConfigError, match="not enough disk for the FC7 features of VOC2007-test"):
+    with pytest.raises(DiskFullError, match="not enough disk for the FC7 features of VOC2007-test"):
         features.patch_features(build_alexnet("smoke", 10), "net", patch_set, cfg, tmp_path / "runs", progress=False)
