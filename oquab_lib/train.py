@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
+from oquab_lib import distributed
 from oquab_lib.cache import load_state_dict, save_state_dict
 
 __all__ = ["PlateauRule", "train_one_epoch", "evaluate", "topk_correct", "fit", "CHECKPOINT_NAME"]
@@ -129,34 +130,46 @@ def train_one_epoch(
     """One pass over ``loader`` (batches ``(images [B, C, H, W], targets [B, ...])``).
 
     Returns ``dict(loss=mean loss per example, images=count, seconds=wall time, cpu_seconds=process CPU time,
-    lr=rate at the start)``.
+    lr=rate at the start)``. Under torchrun (``model`` wrapped by :func:`oquab_lib.distributed.wrap`) each rank trains
+    on its shard of every batch; ``loss`` and ``images`` are then over all ranks (CPU seconds: this rank's).
     """
     device = torch.device(device)
     model.train()
     lr = optimizer.param_groups[0]["lr"]
     total_loss, total_count, start, cpu_start = 0.0, 0, time.perf_counter(), time.process_time()
-    bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
+    bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress or not distributed.is_main())
     for step, (images, targets) in enumerate(bar):
+        images, targets, weight = distributed.shard_batch(images, targets)
         images, targets = _to_device(images, device, channels_last), targets.to(device, non_blocking=True)
         with _autocast(device, amp):
-            loss = loss_fn(model(images), targets)
+            loss = _mean_loss(loss_fn, model(images), targets)
+        # DDP averages gradients over ranks: weighting each rank's mean by its share gives the global batch's mean
+        scaled = loss * weight if weight != 1.0 else loss
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
-            scaler.scale(loss).backward()
+            scaler.scale(scaled).backward()
             scaler.step(optimizer)
             scaler.update()
         else:
-            loss.backward()
+            scaled.backward()
             optimizer.step()
         total_loss += loss.item() * images.shape[0]
         total_count += images.shape[0]
         if step % log_every == 0:
-            bar.set_postfix(loss=f"{total_loss / total_count:.4f}", lr=f"{lr:.2g}")
+            bar.set_postfix(loss=f"{total_loss / max(total_count, 1):.4f}", lr=f"{lr:.2g}")
     bar.close()
+    total_loss, total_count = distributed.sum_across(total_loss, total_count)  # the same numbers on every rank
+    total_count = int(total_count)
     mean_loss = total_loss / max(total_count, 1)
     # cpu_seconds (all threads of this process) tells the work done even when other processes share the cores
     return dict(loss=mean_loss, images=total_count, seconds=time.perf_counter() - start,
                 cpu_seconds=time.process_time() - cpu_start, lr=lr)
+
+
+def _mean_loss(loss_fn: Callable, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``loss_fn(outputs, targets)``; 0 (with a graph) for an empty shard: a last batch smaller than the world
+    leaves some ranks nothing, and they must still join DDP's gradient average."""
+    return loss_fn(outputs, targets) if targets.shape[0] else outputs.sum() * 0.0
 
 
 def topk_correct(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...]) -> list[int]:
@@ -291,6 +304,10 @@ def fit(
     returns metrics merged into that epoch's history row. On a fresh start ``seed`` seeds every RNG (model init is
     the caller's); with ``resume`` and an existing ``work_dir/checkpoint.pt`` the run continues where it stopped.
     Returns the history: one dict per epoch (``epoch``, ``lr``, ``loss``, ``images``, ``seconds`` + val metrics).
+
+    Under torchrun (:mod:`oquab_lib.distributed`) every rank calls ``fit`` with the same arguments: the model trains
+    wrapped in DDP on each rank's shard of the global batches, ``val_fn`` gets the plain model, only rank 0 writes the
+    checkpoint, and every rank resumes from it (each with its own saved random state, e.g. its dropout masks).
     """
     device = torch.device(device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -304,24 +321,34 @@ def fit(
         # on the CPU: RNG states must stay CPU tensors; load_state_dict moves weights and optimizer state to the model
         state = load_state_dict(path, map_location="cpu")
         _restore(state, model, optimizer, scheduler, scaler)
-        set_rng_state(state["rng"], train_loader, device)
+        ranks = state.get("rng_ranks", [state["rng"]])  # one per rank when saved under torchrun
+        set_rng_state(ranks[distributed.rank()] if len(ranks) == distributed.world_size() else ranks[0],
+                      train_loader, device)
         history, start, stopped = list(state["history"]), state["epoch"] + 1, state["stopped"]
     else:
         seed_everything(seed, train_loader)
+        if distributed.rank():  # each rank its own dropout masks; the loaders' generators stay shared
+            torch.manual_seed(seed + 1000003 * distributed.rank())
     if stopped:  # the rule already ended this run: nothing to train
         return history
+    trained = distributed.wrap(model, device)
     for epoch in range(start, epochs):
         row: dict[str, Any] = {"epoch": epoch}
-        row.update(train_one_epoch(model, loss_fn, optimizer, train_loader, device=device, epoch=epoch, scaler=scaler,
-                                   amp=use_amp, channels_last=channels_last, progress=progress))
+        row.update(train_one_epoch(trained, loss_fn, optimizer, train_loader, device=device, epoch=epoch,
+                                   scaler=scaler, amp=use_amp, channels_last=channels_last, progress=progress))
         if val_fn is not None:
             row.update(val_fn(model, epoch))
         stopped = _step_schedule(scheduler, row["loss"])
         history.append(row)
-        _save(path, model, optimizer, scheduler, scaler,
-              state={"epoch": epoch, "history": history, "stopped": stopped, "rng": rng_state(train_loader, device)})
+        rngs = distributed.all_gather_objects(rng_state(train_loader, device))
+        state = {"epoch": epoch, "history": history, "stopped": stopped, "rng": rngs[0]}
+        if len(rngs) > 1:  # not in one process: its checkpoints stay as they were
+            state["rng_ranks"] = rngs
+        if distributed.is_main():
+            _save(path, model, optimizer, scheduler, scaler, state=state)
         if stopped:
             break
+    distributed.barrier()  # the last checkpoint is on disk before any rank moves on (and might read it)
     return history
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from oquab_lib import cache
+from oquab_lib import cache, distributed
 from oquab_lib.config import Run
 from oquab_lib.cvpr15.config import KINDS, PAPER_SNAPSHOT_ITERATIONS, PAPER_TOTAL_ITERATIONS, Cvpr15Config
 from oquab_lib.cvpr15.data import ImageSet, WeakBatches, train_val_split
@@ -196,8 +196,9 @@ def train_weak(run: Run, cfg: Cvpr15Config, kind: str = "weak", dataset: str = "
     if strong_start is not None:
         key["init"] = strong_start.provenance
     job = _WeakJob(run, cfg, kind, dataset, seed, source_id, source, split, snapshots, progress, strong_start)
-    entry = cache.load_or_compute(run.runs_dir, f"cvpr15-{kind}-{dataset}-s{seed}", key, job.compute,
-                                  verbose=progress)
+    # under torchrun every rank trains (DDP), rank 0 writes the entry; the key does not depend on the world size
+    entry = distributed.load_or_compute(run.runs_dir, f"cvpr15-{kind}-{dataset}-s{seed}", key, job.compute,
+                                        verbose=progress)
     meta = cache.load_json(entry / "meta.json")
     return WeakResult(entry, kind, dataset, seed, cache.load_csv(entry / "history.csv"), meta)
 
@@ -221,7 +222,7 @@ class _WeakJob:
     def compute(self, work: Path) -> None:
         if _finished(work):  # killed while finalising: the results are all there
             return
-        cfg, device = self.cfg, torch.device(self.run.device)
+        cfg, device = self.cfg, distributed.local_device(self.run.device)  # cuda:LOCAL_RANK under torchrun
         everything = image_set(self.run, cfg, self.dataset, self.split, self.progress)
         train_idx, val_idx = train_val_split(len(everything), cfg.val_fraction)
         train, val = everything.subset(train_idx), everything.subset(val_idx)

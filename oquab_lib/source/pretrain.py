@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from oquab_lib import cache
+from oquab_lib import cache, distributed
 from oquab_lib.config import Run
 from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.errors import DataError
@@ -159,7 +159,7 @@ def train_source(cfg: SourceConfig, variant: str, *, seed: int, data_root: str |
                  device: str = "cpu", progress: bool = True) -> SourceResult:
     """Train (or load from the cache) the source network of ``variant`` with ``seed`` on the source tree under
     ``data_root`` (:func:`pretrain_source` for a chapter's run)."""
-    data_root, device = Path(data_root), torch.device(device)
+    data_root, device = Path(data_root), distributed.local_device(device)  # cuda:LOCAL_RANK under torchrun
     runs_dir = cache.runs_path(runs_dir)  # keeps a hits-only runs dir (cache.hits_only) hits-only
     key = {**cfg.cache_key(), "variant": variant, "seed": seed, **world_fingerprint(data_root)}
 
@@ -174,7 +174,8 @@ def train_source(cfg: SourceConfig, variant: str, *, seed: int, data_root: str |
             torch.set_num_threads(threads)
 
     variant_leaves(data_root, variant)  # fail fast, before any cache folder is made
-    entry = cache.load_or_compute(runs_dir, f"source-{variant}-s{seed}", key, compute, verbose=progress)
+    # under torchrun every rank trains (DDP), rank 0 writes the entry; the key does not depend on the world size
+    entry = distributed.load_or_compute(runs_dir, f"source-{variant}-s{seed}", key, compute, verbose=progress)
     meta = cache.load_json(entry / "meta.json")
     return SourceResult(variant, seed, entry, cache.load_csv(entry / "history.csv"), meta["num_classes"],
                         meta["num_train_images"], meta["num_val_images"], meta["fc_width"])
