@@ -340,16 +340,19 @@ def fit(
             row.update(val_fn(model, epoch))
         stopped = _step_schedule(scheduler, row["loss"])
         history.append(row)
-        rngs = distributed.all_gather_objects(rng_state(train_loader, device))
-        state = {"epoch": epoch, "history": history, "stopped": stopped, "rng": rngs[0]}
-        if len(rngs) > 1:  # not in one process: its checkpoints stay as they were
-            state["rng_ranks"] = rngs
+        state = {"epoch": epoch, "history": history, "stopped": stopped, **_rng_states(train_loader, device)}
         if distributed.is_main():
             _save(path, model, optimizer, scheduler, scaler, state=state)
         if stopped:
             break
     distributed.barrier()  # the last checkpoint is on disk before any rank moves on (and might read it)
     return history
+
+
+def _rng_states(loader: Any, device: torch.device) -> dict[str, Any]:
+    """``rng``: this process's random states; under torchrun (only) also ``rng_ranks``, every rank's, gathered."""
+    rngs = distributed.all_gather_objects(rng_state(loader, device))
+    return {"rng": rngs[0], "rng_ranks": rngs} if len(rngs) > 1 else {"rng": rngs[0]}
 
 
 def _save(path: Path, model, optimizer, scheduler, scaler, *, state: dict[str, Any]) -> None:

@@ -68,8 +68,8 @@ def _free_port() -> int:
 
 def _assert_close(got: dict[str, torch.Tensor], want: dict[str, torch.Tensor]) -> None:
     assert got.keys() == want.keys()
-    for name in want:
-        torch.testing.assert_close(got[name], want[name], atol=1e-5, rtol=1e-5, msg=name)
+    for name, value in want.items():
+        torch.testing.assert_close(got[name], value, atol=1e-5, rtol=1e-5, msg=name)
 
 
 @pytest.mark.slow
