@@ -55,7 +55,7 @@ def render_roots(run: Run, data: TableData, workers: int = 2) -> dict[str, Path]
     split = data.sets["val"].key["split"]
     roots = {RENDERS["full"]: Path(run.data_root)}
     for mode in ("context", "object"):
-        roots[RENDERS[mode]] = ensure_variant(run.data_root, mode, split, workers, verbose=True)
+        roots[RENDERS[mode]] = ensure_variant(run.data_root, mode, split, workers, verbose=False)
     return roots
 
 
