@@ -30,3 +30,14 @@ def test_sweep_shrinks_only_the_training_split_and_reuses_table2_at_full_size(tm
     figure = diagnostics.sweep_figure(sweep)
     assert figure.axes[0].get_xscale() == "log"
     plt.close(figure)
+
+
+def test_sweep_is_skipped_on_real_data_with_a_figure_that_says_so(tmp_path):
+    import dataclasses
+
+    run = dataclasses.replace(cvpr14_run(tmp_path / "world", tmp_path / "runs"), profile="full")
+    sweep = diagnostics.size_sweep(run)
+    assert sweep.empty and list(sweep.columns) == diagnostics.COLUMNS
+    figure = diagnostics.sweep_figure(sweep)
+    assert "skipped on real data" in figure.axes[0].texts[0].get_text()
+    plt.close(figure)
