@@ -33,8 +33,8 @@ from oquab_lib import session
 from oquab_lib.tools import benchmark, benchmark_patches, build_times, gpu_check, probe
 
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
-# variant -> (images, repeats): the full-size CPU measurement is kept to one image so the quick book stays fast.
-variants = {"smoke": {"smoke": (1, 1)}, "quick": {"quick": (2, 3), "full": (1, 1)}, "full": {"full": (4, 3)}}[run.profile]
+# variant -> (images, repeats) and variant -> patch-pipeline images; full size on a CPU: one image
+variants, overhead_images = benchmark.plan_sizes(run.profile, run.device)
 where = torch.cuda.get_device_name(run.device) if run.device.startswith("cuda") else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 print(f"device: {where}; variants: {', '.join(variants)}")
 
@@ -71,8 +71,7 @@ print(benchmark.speedup_sentences(tables))
 # out.
 
 # %%
-# variant -> images: random scenes of each profile's image size (pixels do not change the cost of tiling and cropping)
-overhead_images = {"smoke": {"smoke": 4}, "quick": {"quick": 200, "full": 1}, "full": {"full": 40}}[run.profile]
+# random scenes of each profile's image size (pixels do not change the cost of tiling and cropping)
 overheads = benchmark_patches.measure_overheads(overhead_images, run.device, seed=run.seed)
 benchmark_patches.overheads_table(overheads).round(3)
 

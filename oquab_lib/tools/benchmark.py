@@ -175,6 +175,26 @@ def full_profile_estimate(table: pd.DataFrame, epochs: int = 20, source_nets: in
 
 
 # ---------------------------------------------------------------------------------------------- the Performance page
+# profile -> (variant -> (images, repeats), variant -> patch-pipeline images). Full-size on a CPU is one image: the
+# quick book stays fast, and `make rehearse` (profile full on a CPU) does not spend minutes on a full AlexNet.
+_SIZES = {
+    "smoke": ({"smoke": (1, 1)}, {"smoke": 4}),
+    "quick": ({"quick": (2, 3), "full": (1, 1)}, {"quick": 200, "full": 1}),
+    "full": ({"full": (4, 3)}, {"full": 40}),
+}
+_CPU_FULL = ({"full": (1, 1)}, {"full": 1})
+
+
+def plan_sizes(profile: str, device: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """The Performance chapter's benchmark sizes: ``(variant -> (images, repeats), variant -> overhead images)``.
+
+    Profile ``full`` measures 4 images x 3 repeats and 40 overhead images on a GPU; on a CPU it measures one image of
+    each, as the quick profile does for its full-size row (a full AlexNet on 500 patches takes seconds per image)."""
+    if profile == "full" and not device.startswith("cuda"):
+        return _CPU_FULL
+    return _SIZES[profile]
+
+
 def measure_variants(variants: dict[str, tuple[int, int]], device: str, seed: int = 0) -> dict[str, pd.DataFrame]:
     """:func:`fcn_vs_patches` of each ``variant -> (images, repeats)``."""
     return {variant: fcn_vs_patches(variant, num_images=n, repeats=r, device=device, seed=seed)

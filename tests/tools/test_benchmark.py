@@ -75,3 +75,12 @@ def test_full_profile_estimate_counts_no_pretrain_epochs_and_seeds():
     assert row["passes"] == 180
     assert row["hours"] == pytest.approx(5717 * 180 * 2.0 * benchmark.FULL_TRAIN_FACTOR / 3600)
 
+
+
+def test_plan_sizes_keeps_full_size_cpu_runs_to_one_image():
+    # make rehearse runs the Performance chapter at profile full on a CPU: it must not benchmark 12 full-size images
+    variants, overhead = benchmark.plan_sizes("full", "cpu")
+    assert variants == {"full": (1, 1)} and overhead == {"full": 1}
+    gpu_variants, gpu_overhead = benchmark.plan_sizes("full", "cuda:0")
+    assert gpu_variants["full"][0] > 1 and gpu_overhead["full"] > 1
+    assert set(benchmark.plan_sizes("quick", "cpu")[0]) == {"quick", "full"}
