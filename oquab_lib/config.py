@@ -89,8 +89,10 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # Tables 1-2 and figures (oquab_lib/cvpr14/tables.py, features.py), sized to the 2-core budget: 3 scales on a
             # 50 %-of-side grid (~55 patches per 160-px scene instead of ~500), capped image counts; FCa 128 = half
             # the FC7 width of the quick AlexNet, as 2048 = half of 4096 in the paper
-            scales=(1, 2, 3), overlap_measure="side", max_images=(0, 150, 300), head_hidden=(128,), batch_size=64,
-            max_epochs=30, scratch_max_epochs=15, scratch_batch_size=64, num_seeds=3, threads=2,
+            # Calibration (Mini world chapter, change log C1-C2): 150 training images = 15,000 source images / 100
+            # (target T1, source : target >= 100 : 1); NO PRETRAIN's cap 40 epochs, which its plateau rule reaches first
+            scales=(1, 2, 3), overlap_measure="side", max_images=(150, 150, 300), head_hidden=(128,), batch_size=64,
+            max_epochs=30, scratch_max_epochs=40, scratch_batch_size=64, num_seeds=3, threads=2,
             ablation_hidden=((), (128,), (128, 128)), ablation_background=(0.02, 0.05, 0.1, 0.2, 0.5),
         ),
         "actions": dict(

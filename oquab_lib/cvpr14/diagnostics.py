@@ -2,8 +2,9 @@
 
 The paper pretrains on 1.2 M ImageNet images and transfers to 5,717 VOC 2012 train images, a ratio of 210 : 1. The
 mini world's ratio is far smaller, and NO PRETRAIN, which learns everything from the target, gains most from a large
-target. :func:`size_sweep` re-runs Table 2's pipeline with the target's training split cut to fractions of itself
-(a seeded subset, the same for every method; validation and test splits unchanged) and reports the test mAP of each
+target. :func:`size_sweep` re-runs Table 2's pipeline with the target's training split set to multiples of Table 2's
+own (a seeded subset, the same for every method, never more than the world's split; validation and test splits
+unchanged) and reports the test mAP of each
 method and seed, with the source : target ratio of each point, so a reader sees where along that axis our operating
 point sits and where the paper's does.
 
@@ -52,7 +53,7 @@ from oquab_lib.data.splits import resolve_splits
 from oquab_lib.models import TransferHead, TransferNet, normalization, use_band_lrn
 
 PAPER_RATIO = 1_200_000 / 5_717  # ILSVRC-2012 train images per VOC 2012 train image (about 210)
-FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+FRACTIONS = (0.25, 0.5, 1.0, 2.0)  # multiples of Table 2's training split (1 = Table 2 itself)
 METHODS = ("NO PRETRAIN", "PRE-1000C", "PRE-1512")
 COLUMNS = ["fraction", "train images", "source : target", "method", "seed", "mAP"]
 
@@ -66,22 +67,25 @@ def source_images(run: Run) -> int:
 
 def size_sweep(run: Run, *, fractions: tuple[float, ...] = FRACTIONS, methods: tuple[str, ...] = METHODS,
                progress: bool = False) -> pd.DataFrame:
-    """Test mAP (%) of Table 2's pipeline as its training split shrinks.
+    """Test mAP (%) of Table 2's pipeline as its training split shrinks or grows.
 
-    Columns: ``fraction, train images, source : target, method, seed, mAP``. Fraction 1 is Table 2 itself (its cache
-    entries are reused); smaller fractions cap the training split with ``cvpr14.max_images`` (a seeded subset).
-    Real data (``full``): an empty table, since the sweep would retrain NO PRETRAIN from scratch for each fraction.
+    Columns: ``fraction, train images, source : target, method, seed, mAP``. ``fraction`` is a multiple of Table 2's
+    training split (``cvpr14.max_images[0]``, or the whole split), capped at the world's split; fraction 1 is Table 2
+    itself (its cache entries are reused), the others cap the training split with ``cvpr14.max_images`` (a seeded
+    subset). Real data (``full``): an empty table, since the sweep would retrain NO PRETRAIN for each point.
     """
     if not run.is_synthetic:  # NO PRETRAIN from scratch 3 x per fraction: days on a GPU, and PRE-1512 is not public
         return pd.DataFrame(columns=COLUMNS).astype({"train images": int, "mAP": float})
     cfg = config(run)
     full_train = len(resolve_splits(run.data_root, cfg.table2_splits, cfg.holdout_seed, (0, 0, 0))["train"][2])
-    cap0 = cfg.max_images[0] or full_train
+    table2_train = min(cfg.max_images[0] or full_train, full_train)
+    caps = {fraction: min(full_train, max(1, round(fraction * table2_train))) for fraction in fractions}
+    points = [f for f in fractions if f == 1.0 or caps[f] != table2_train]  # above the world's split: Table 2 again
     n_source = source_images(run)
     rows = []
-    for fraction in tqdm(fractions, desc="target-size sweep", disable=not progress):
-        cap = max(1, round(fraction * min(cap0, full_train)))
-        # fraction 1 is Table 2's own configuration (its cache entries); smaller ones cap the training split
+    for fraction in tqdm(points, desc="target-size sweep", disable=not progress):
+        cap = caps[fraction]
+        # fraction 1 is Table 2's own configuration (its cache entries); the others cap the training split
         swept = cfg if fraction == 1.0 else dataclasses.replace(cfg, max_images=(cap, *cfg.max_images[1:]))
         data = table_data(run, "table2", swept, progress=progress)
         for method in methods:
