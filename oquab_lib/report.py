@@ -240,6 +240,46 @@ def sentence(record: Claim) -> str:
             f"{record.difference:+.1f}, {interval}{rule} ({record.test}, {record.n_seeds} seeds{note}).")
 
 
+MAX_SEEDS = 50  # beyond this a seed count is reported as "more than 50"
+
+
+def seeds_to_decide(record: Claim) -> int | None:
+    """About how many seeds would decide an undecided claim if its mean difference and seed spread held.
+
+    The spread is read back from the interval: half-width = t(n - 1) x sd / sqrt(n) (Welch's df taken as n - 1, an
+    approximation). An ordering is decided once the half-width falls below ``|difference|``; an equivalence once
+    ``|difference|`` + half-width falls inside the margin. None when no seed count would do it (a zero difference, or
+    one already at the margin) or when the record has no interval."""
+    n, half = record.n_seeds, (record.ci_high - record.ci_low) / 2
+    if n < 2 or not math.isfinite(half):
+        return None
+    upper = 0.5 + record.level / 2
+    sd = half * math.sqrt(n) / t_quantile(upper, n - 1)
+    room = abs(record.difference) if record.kind == "ordering" else record.margin - abs(record.difference)
+    if room <= 0:
+        return None
+    needed = next((m for m in range(2, MAX_SEEDS + 1) if t_quantile(upper, m - 1) * sd / math.sqrt(m) < room), None)
+    return needed if needed is not None else MAX_SEEDS + 1
+
+
+def undecided_reason(record: Claim) -> str:
+    """Why a claim is undecided, in numbers a reader can check against the Claims page."""
+    half = (record.ci_high - record.ci_low) / 2
+    interval = f"{100 * record.level:.0f} % interval [{record.ci_low:+.1f}, {record.ci_high:+.1f}]"
+    if record.kind == "ordering":
+        what = f"the difference {record.difference:+.1f} is smaller than the half-width {half:.1f} of its {interval}"
+    else:
+        what = f"its {interval} is not inside the margin of +/-{record.margin:g}"
+    needed = seeds_to_decide(record)
+    if needed is None:
+        more = "no number of seeds would decide it at this mean difference"
+    elif needed > MAX_SEEDS:
+        more = f"more than {MAX_SEEDS} seeds would be needed at this spread"
+    else:
+        more = f"about {needed} seeds would decide it if the mean and the spread held"
+    return f"- {record.claim}: {what} over {record.n_seeds} seeds; {more}."
+
+
 def in_words(records: Sequence[Claim], caveat: str = "") -> None:
     """Print how many of a chapter's claims got each verdict and which; then ``caveat`` if any is not reproduced or
     undecided (a sentence that only applies then)."""
@@ -250,6 +290,10 @@ def in_words(records: Sequence[Claim], caveat: str = "") -> None:
         names = [r.claim for r in records if r.verdict == verdict]
         if names:
             print(f"{verdict.capitalize()}: " + "; ".join(names) + ".")
+    undecided = [r for r in records if r.verdict == UNDECIDED]
+    if undecided:
+        print("Why undecided (the seeds' spread against the effect):")
+        print("\n".join(undecided_reason(r) for r in undecided))
     if caveat and any(r.verdict != REPRODUCED for r in records):
         print(caveat)
 

@@ -176,3 +176,20 @@ def test_every_paper_table_loads_with_a_mean_column():
     for name in ["cvpr14_table1", "cvpr14_table2", "cvpr14_table3", "cvpr15_table1"]:
         table = paper_table(name)
         assert table.columns[-1] == "mAP" and len(table) >= 3
+
+
+def test_undecided_claims_say_how_many_seeds_would_decide_them(tmp_path, capsys):
+    run = _run(tmp_path)
+    # paired differences 1, 2, 0: mean 1, sd 1; half-width t(0.975, 2) / sqrt(3) = 2.48 > 1: undecided. The first
+    # m with t(0.975, m - 1) / sqrt(m) < 1 is 7 (m = 6: 2.571 / 2.449 = 1.05; m = 7: 2.447 / 2.646 = 0.92)
+    record = report.ordering(run, "c", "small", [2.0, 3.0, 1.0], [1.0, 1.0, 1.0], paired=True, paper="-",
+                             paper_figure="-")
+    assert record.verdict == report.UNDECIDED and report.seeds_to_decide(record) == 7
+    flat = report.ordering(run, "c", "flat", [2.0, 0.0, 1.0], [1.0, 1.0, 1.0], paired=True, paper="-",
+                           paper_figure="-")
+    assert report.seeds_to_decide(flat) is None  # a zero mean difference: no seed count decides it
+    capsys.readouterr()
+    report.in_words([record, flat])
+    printed = capsys.readouterr().out
+    assert "- small: the difference +1.0 is smaller than the half-width 2.5 of its 95 % interval" in printed
+    assert "about 7 seeds would decide it" in printed and "no number of seeds would decide it" in printed
