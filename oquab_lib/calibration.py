@@ -20,7 +20,8 @@ from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import config as cvpr14_config
 from oquab_lib.cvpr14.config import seeds as cvpr14_seeds
 from oquab_lib.cvpr14.diagnostics import source_images
-from oquab_lib.cvpr14.tables import TableData, ap_fractions, evaluate_entry, method_entry, table_data
+from oquab_lib.cvpr14.scores import ap_fractions
+from oquab_lib.cvpr14.tables import TableData, evaluate_entry, method_entry, table_data
 from oquab_lib.cvpr15.context import CHANCE, RENDERS, context_table
 from oquab_lib.cvpr15.diagnostics import pointing_table
 from oquab_lib.data.classes import VOC_CLASSES

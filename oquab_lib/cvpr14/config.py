@@ -3,7 +3,6 @@ points :func:`config` and :func:`seeds`."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 

@@ -38,13 +38,12 @@ from oquab_lib.cvpr14.features import (
     source_network,
     torch_threads,
 )
+from oquab_lib.cvpr14.scores import ap_fractions, image_scores
 from oquab_lib.cvpr14.tables import (
     NO_PRETRAIN,
     NUM_CLASSES,
     TableData,
-    ap_fractions,
     evaluate_entry,
-    image_scores,
     method_entry,
     patch_probabilities,
     table_data,

@@ -42,7 +42,12 @@ from oquab_lib.data.splits import ids_hash
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.disk import array_bytes, check_free_space
 from oquab_lib.errors import ConfigError, DataError, OquabError
-from oquab_lib.models import build_alexnet, default_weights_path, normalization, use_band_lrn
+from oquab_lib.models import (
+    build_alexnet,
+    default_weights_path,
+    normalization,
+    use_band_lrn,
+)
 from oquab_lib.patches import crop_patches, label_patches, tile_patches
 
 __all__ = [

@@ -14,7 +14,7 @@ scale (neighbours share 1 - stride / side of their side: 2/3 for the quick net, 
 least 1/2). Windows match the FC net on crops except near image borders, where the conv net sees neighbouring pixels
 instead of zero padding. Labels follow CVPR'14 (:func:`oquab_lib.patches.label_patches`, 10 % of the background kept).
 Heat maps: per-pixel mean of the window posteriors (:func:`oquab_lib.heatmaps.patch_heatmap`); image scores: mean of
-posterior^5 over windows (:func:`oquab_lib.cvpr14.tables.aggregate_scores`).
+posterior^5 over windows (:func:`oquab_lib.cvpr14.scores.aggregate_scores`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from oquab_lib import cache
 from oquab_lib.config import Run
-from oquab_lib.cvpr14.tables import aggregate_scores
+from oquab_lib.cvpr14.scores import aggregate_scores
 from oquab_lib.cvpr15.config import Cvpr15Config
 from oquab_lib.cvpr15.data import ImageSet, train_val_split
 from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network

@@ -14,13 +14,15 @@ from oquab_lib.cvpr14 import tables as cvpr14
 from oquab_lib.cvpr14.config import Cvpr14Config
 from oquab_lib.cvpr14.features import patch_features, patch_inputs, source_network
 from oquab_lib.cvpr14.figures import ablation, head_name
-from oquab_lib.cvpr14.tables import (
-    PatchBatches,
+from oquab_lib.cvpr14.scores import (
     aggregate_scores,
     aggregate_scores_batched,
     ap_fractions,
-    run_table,
     select_k,
+)
+from oquab_lib.cvpr14.tables import (
+    PatchBatches,
+    run_table,
     selection_table,
     table_data,
     targeted_gain,

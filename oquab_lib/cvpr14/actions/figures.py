@@ -27,7 +27,7 @@ from oquab_lib.cvpr14.actions.tables import (
     patch_side,
     prepare,
 )
-from oquab_lib.cvpr14.tables import aggregate_scores
+from oquab_lib.cvpr14.scores import aggregate_scores
 from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.voc import voc_year_dir
@@ -54,7 +54,7 @@ def image_heatmaps(net: TransferNet, image: Tensor, device: str | torch.device, 
     """Whole-image heat maps, no person box: ``image`` float [3, H, W] -> (heat [10, H, W], image scores [10]).
 
     Tiles of :func:`tile_patches` (the paper's scales); each tile is seen as a test person is (its central
-    input/R window, resized to the input size); image score = :func:`oquab_lib.cvpr14.tables.aggregate_scores` (k = 5).
+    input/R window, resized to the input size); image score = :func:`oquab_lib.cvpr14.scores.aggregate_scores` (k = 5).
     """
     device, net = torch.device(device), net.eval()
     height, width = image.shape[-2:]
