@@ -15,6 +15,11 @@
 # pipelines **on the same images in one run** and sets the measured speed-up beside the ratio of their FLOPs (the
 # speed-up one would get if time followed arithmetic). Timings are medians of a few repeats; the machines are shared and
 # noisy, so only ratios measured within one run are reported.
+#
+# The measurements are cached like every other result (`runs/benchmark-*`, keyed by the machine: CPU model or GPU,
+# vector kernels, threads, torch version, and by the benchmark's sizes), so a warm build reads them back: the line
+# under each table says when and on which machine its figures were measured; delete the folder it names to measure
+# again.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -30,7 +35,7 @@ import platform
 import torch
 
 from oquab_lib import session
-from oquab_lib.tools import benchmark, benchmark_patches, build_times, gpu_check, probe
+from oquab_lib.tools import benchmark, benchmark_cache, benchmark_patches, build_times, gpu_check, probe
 
 run = session.start(profile, data_root, device, seed, runs_dir, overrides)
 # variant -> (images, repeats) and variant -> patch-pipeline images; full size on a CPU: one image
@@ -39,7 +44,8 @@ where = torch.cuda.get_device_name(run.device) if run.device.startswith("cuda") 
 print(f"device: {where}; variants: {', '.join(variants)}")
 
 # %%
-tables = benchmark.measure_variants(variants, device=run.device, seed=run.seed)
+tables = benchmark_cache.variants(run, variants)
+print(benchmark_cache.provenance(tables))
 
 # %%
 benchmark.variants_table(tables).round({"seconds_per_image": 4, "gflops_per_image": 3, "measured speed-up": 1,
@@ -72,7 +78,8 @@ print(benchmark.speedup_sentences(tables))
 
 # %%
 # random scenes of each profile's image size (pixels do not change the cost of tiling and cropping)
-overheads = benchmark_patches.measure_overheads(overhead_images, run.device, seed=run.seed)
+overheads = benchmark_cache.overheads(run, overhead_images)
+print(benchmark_cache.provenance(overheads))
 benchmark_patches.overheads_table(overheads).round(3)
 
 # %%

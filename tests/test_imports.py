@@ -13,3 +13,13 @@ def test_chapter_imports_do_not_load_torchvision():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_chapter_start_does_not_load_seaborn_or_scipy_stats():
+    """session.start imports every section's package: seaborn and scipy.stats (over a second each on two busy cores)
+    are imported by the two figures that draw with seaborn, not by every warm chapter."""
+    code = ("import sys\nimport oquab_lib.session, oquab_lib.report, oquab_lib.sections, oquab_lib.tools.benchmark_cache\n"
+            "print(sorted(m for m in ('seaborn', 'scipy.stats') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

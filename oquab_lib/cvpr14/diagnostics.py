@@ -22,7 +22,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from torch import Tensor
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
@@ -98,6 +97,8 @@ def size_sweep(run: Run, *, fractions: tuple[float, ...] = FRACTIONS, methods: t
 def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
     """Test mAP against the number of target training images (log axis), mean ± std over seeds per
     method; the top axis gives the source : target ratio, and the paper's 210 : 1 is marked when in range."""
+    import seaborn as sns  # lazy: it imports scipy.stats (~1 s); see source.networks.curves_figure
+
     figure, axis = plt.subplots(figsize=(7, 4))
     if sweep.empty:
         axis.set_axis_off()

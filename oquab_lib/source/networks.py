@@ -15,7 +15,6 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
 from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import seeds as cvpr14_seeds
@@ -112,6 +111,7 @@ def curves(results: list[SourceResult]) -> pd.DataFrame:
 
 def curves_figure(results: list[SourceResult]) -> plt.Figure:
     """Training loss and validation accuracy per epoch, one line per network (band: min–max over seeds)."""
+    import seaborn as sns  # lazy: it imports scipy.stats (~1 s), which a warm chapter without this figure never needs
     grid = sns.relplot(data=curves(results), x="epoch", y="value", hue="network", col="metric", kind="line",
                        marker="o", errorbar=("pi", 100), facet_kws=dict(sharey=False), height=3.0, aspect=1.2)
     grid.set_titles("{col_name}")

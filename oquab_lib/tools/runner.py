@@ -85,6 +85,9 @@ def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path
                 papermill.execute_notebook(
                     str(source), str(executed), parameters=parameters, cwd=str(cwd or Path.cwd()),
                     kernel_name="python3", progress_bar=False, log_output=False,
+                    # every output is in the notebook by now: kill the kernel rather than wait for a graceful exit
+                    # (a process that imported torch takes 1-2 s to finalise on two busy cores, once per chapter)
+                    shutdown_kernel="immediate",
                 )
         except PapermillExecutionError as error:
             if executed.is_file():  # papermill writes the notebook as it runs, and once more with the error
