@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 from papermill.exceptions import PapermillExecutionError
@@ -61,11 +62,13 @@ def failed_path(output: Path) -> Path:
     return output.with_name(output.stem + ".failed.ipynb")
 
 
-def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path | None = None) -> float:
+def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path | None = None,
+            kernel: Kernel | None = None) -> float:
     """Run one notebook script with papermill into ``output`` (written atomically). Returns the wall time in seconds.
 
     On a failing cell the partly executed notebook, traceback included, is kept at :func:`failed_path` (a later
-    success removes it) and papermill's error is raised with its ``failed_notebook`` attribute set to that path."""
+    success removes it) and papermill's error is raised with its ``failed_notebook`` attribute set to that path.
+    ``kernel``: one :func:`start_kernel` started ahead (shut down here, whatever happens); else papermill starts one."""
     import jupytext
     import papermill
 
@@ -87,16 +90,47 @@ def execute(script: Path, output: Path, parameters: dict[str, object], cwd: Path
                     kernel_name="python3", progress_bar=False, log_output=False,
                     # every output is in the notebook by now: kill the kernel rather than wait for a graceful exit
                     # (a process that imported torch takes 1-2 s to finalise on two busy cores, once per chapter)
-                    shutdown_kernel="immediate",
+                    shutdown_kernel="immediate", km=kernel, start_timeout=START_TIMEOUT,
                 )
         except PapermillExecutionError as error:
+            error.script = script  # for the one-line message of main
             if executed.is_file():  # papermill writes the notebook as it runs, and once more with the error
                 atomic_write_bytes(failed_path(output), executed.read_bytes())
                 error.failed_notebook = failed_path(output)
             raise
+        finally:
+            stop_kernel(kernel)  # papermill shuts down only the kernels it started
         atomic_write_bytes(output, fold_injected_parameters(executed.read_text()).encode())
         failed_path(output).unlink(missing_ok=True)
     return time.perf_counter() - start
+
+
+# What every chapter imports first (session.start imports oquab_lib.sections, hence every experiment package): a kernel
+# started ahead imports them on the other core while the chapter before it runs, which is most of a warm chapter's time.
+# IPython runs exec_lines without counting them, so the chapter's cells are still numbered from 1.
+PRELOAD = "import torch, pandas, matplotlib.pyplot, oquab_lib.session, oquab_lib.report, oquab_lib.sections"
+START_TIMEOUT = 300  # seconds for a kernel to answer, PRELOAD included (two busy cores)
+Kernel = Any  # jupyter_client.AsyncKernelManager, imported lazily like papermill
+
+
+def start_kernel(cwd: Path | None = None) -> Kernel:
+    """A Python kernel started now, in ``cwd``, with the inline figure backend, importing :data:`PRELOAD`; it returns
+    at once (the imports run in the kernel's process). Hand it to :func:`execute`, or :func:`stop_kernel` it."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    kernel = AsyncKernelManager(kernel_name="python3")
+    with inline_figures():
+        run_sync(kernel.start_kernel)(cwd=str(cwd or Path.cwd()), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
+    return kernel
+
+
+def stop_kernel(kernel: Kernel | None) -> None:
+    """Kill a kernel of :func:`start_kernel` (no graceful exit: nothing is left to write) and free its files."""
+    if kernel is not None and kernel.has_kernel:  # idempotent: a kernel is stopped once, by whoever holds it last
+        from jupyter_core.utils import run_sync
+
+        run_sync(kernel.shutdown_kernel)(now=True)
 
 
 @contextlib.contextmanager
@@ -164,6 +198,30 @@ def start_build_times(out: Path) -> Path:
     return path
 
 
+# Chapters that time something: no kernel is started ahead while they run (its imports would take a core).
+TIMED_CHAPTERS = frozenset({"performance"})
+
+
+def execute_all(jobs: list[tuple[Path, Path]], parameters: dict[str, object], times: Path | None) -> None:
+    """:func:`execute` each ``(script, output)`` in order; while one runs, the next one's kernel starts and imports
+    :data:`PRELOAD` (on the second core: a warm chapter's own work is one Python thread). ``times``: the build-times
+    file (chapter seconds, which then no longer include the kernel start-up, and cache entries computed)."""
+    runs_dir = Path(str(parameters.get("runs_dir", "runs")))
+    ahead = None
+    try:
+        for n, (script, output) in enumerate(jobs):
+            kernel, ahead = ahead, None
+            if n + 1 < len(jobs) and script.stem not in TIMED_CHAPTERS:
+                ahead = start_kernel()
+            before = build_times.count_entries(runs_dir)
+            seconds = execute(script, output, parameters, kernel=kernel)
+            print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
+            if times is not None:
+                build_times.record(times, script.stem, seconds, build_times.count_entries(runs_dir) - before)
+    finally:
+        stop_kernel(ahead)
+
+
 def _parse_value(text: str) -> object:
     try:
         return ast.literal_eval(text)
@@ -188,19 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error("give NOTEBOOK OUTPUT, or --toc _toc.yml")
         times = start_build_times(args.out) if args.toc else None
-        runs_dir = Path(str(parameters.get("runs_dir", "runs")))
-        for script, output in jobs:
-            before = build_times.count_entries(runs_dir)
-            seconds = execute(script, output, parameters)
-            print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
-            if times is not None:
-                build_times.record(times, script.stem, seconds, build_times.count_entries(runs_dir) - before)
+        execute_all(jobs, parameters, times)
     except OquabError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except PapermillExecutionError as error:
         kept = getattr(error, "failed_notebook", None)
-        print(f"error: {script} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
+        print(f"error: {error.script} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
               + (f"; traceback in {kept}" if kept else ""), file=sys.stderr)
         return 1
     return 0

@@ -104,3 +104,24 @@ def test_a_failed_chapter_keeps_its_notebook_and_names_it_and_the_cell(tmp_path,
     assert "bad input 17" in kept.read_text() and "Traceback" in kept.read_text() and not out.exists()
     script.write_text(NOTEBOOK)
     assert runner.main([str(script), str(out)]) == 0 and out.exists() and not kept.exists()
+
+
+def test_a_kernel_started_ahead_preloads_keeps_cell_numbers_and_failures(tmp_path, monkeypatch, capsys):
+    # the second chapter runs in a kernel started while the first ran: PRELOAD is imported before its first cell,
+    # its cells are numbered from 1, and its failure still keeps the traceback and names the chapter
+    monkeypatch.chdir(tmp_path)
+    started = []
+    monkeypatch.setattr(runner, "start_kernel", lambda real=runner.start_kernel: started.append(real()) or started[-1])
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "a.py").write_text(NOTEBOOK)
+    (tmp_path / "notebooks" / "b.py").write_text(
+        NOTEBOOK + "\n# %%\nimport sys\nprint('preloaded', 'oquab_lib.sections' in sys.modules)\n"
+        "\n# %%\nraise ValueError('bad input 18')\n")
+    (tmp_path / "_toc.yml").write_text(
+        "root: intro\nparts:\n  - chapters:\n      - file: book/executed/a\n      - file: book/executed/b\n")
+    assert runner.main(["--toc", "_toc.yml", "--out", "out"]) == 1
+    kept = runner.failed_path(tmp_path / "out" / "b.ipynb")
+    assert "b.py failed in cell" in capsys.readouterr().err and "bad input 18" in kept.read_text()
+    cells = [c for c in json.loads(kept.read_text())["cells"] if c["cell_type"] == "code"]
+    assert cells[0]["execution_count"] == 1 and "preloaded True" in json.dumps(cells[-2]["outputs"])
+    assert len(started) == 1 and not started[0].has_kernel  # stopped, not left running
