@@ -200,26 +200,37 @@ def start_build_times(out: Path) -> Path:
 
 # Chapters that time something: no kernel is started ahead while they run (its imports would take a core).
 TIMED_CHAPTERS = frozenset({"performance"})
+AHEAD = 2  # kernels started ahead: a short warm chapter (1 s) leaves one kernel too little time to import PRELOAD
+
+
+def start_ahead(kernels: dict[int, Kernel], jobs: list[tuple[Path, Path]], current: int) -> None:
+    """Start the kernels of the :data:`AHEAD` chapters after ``current`` (kept in ``kernels`` by chapter index),
+    none while a chapter of :data:`TIMED_CHAPTERS` runs before the one it is for."""
+    for later in range(current + 1, min(current + 1 + AHEAD, len(jobs))):
+        if any(jobs[n][0].stem in TIMED_CHAPTERS for n in range(current, later)):
+            return
+        if later not in kernels:
+            kernels[later] = start_kernel()
 
 
 def execute_all(jobs: list[tuple[Path, Path]], parameters: dict[str, object], times: Path | None) -> None:
-    """:func:`execute` each ``(script, output)`` in order; while one runs, the next one's kernel starts and imports
+    """:func:`execute` each ``(script, output)`` in order; while one runs, the next ones' kernels start and import
     :data:`PRELOAD` (on the second core: a warm chapter's own work is one Python thread). ``times``: the build-times
     file (chapter seconds, which then no longer include the kernel start-up, and cache entries computed)."""
     runs_dir = Path(str(parameters.get("runs_dir", "runs")))
-    ahead = None
+    kernels: dict[int, Kernel] = {}
     try:
         for n, (script, output) in enumerate(jobs):
-            kernel, ahead = ahead, None
-            if n + 1 < len(jobs) and script.stem not in TIMED_CHAPTERS:
-                ahead = start_kernel()
+            kernel = kernels.pop(n, None)
+            start_ahead(kernels, jobs, n)
             before = build_times.count_entries(runs_dir)
             seconds = execute(script, output, parameters, kernel=kernel)
             print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
             if times is not None:
                 build_times.record(times, script.stem, seconds, build_times.count_entries(runs_dir) - before)
     finally:
-        stop_kernel(ahead)
+        for kernel in kernels.values():
+            stop_kernel(kernel)
 
 
 def _parse_value(text: str) -> object:

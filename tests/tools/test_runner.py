@@ -125,3 +125,19 @@ def test_a_kernel_started_ahead_preloads_keeps_cell_numbers_and_failures(tmp_pat
     cells = [c for c in json.loads(kept.read_text())["cells"] if c["cell_type"] == "code"]
     assert cells[0]["execution_count"] == 1 and "preloaded True" in json.dumps(cells[-2]["outputs"])
     assert len(started) == 1 and not started[0].has_kernel  # stopped, not left running
+
+
+def test_no_kernel_starts_ahead_across_a_timed_chapter(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setattr(runner, "start_kernel", lambda: "kernel")
+    jobs = [(Path(f"notebooks/{name}.py"), Path("out")) for name in ("a", "b", "performance", "c", "d")]
+    kernels = {}
+    runner.start_ahead(kernels, jobs, 0)
+    assert sorted(kernels) == [1, 2]  # two ahead
+    kernels = {}
+    runner.start_ahead(kernels, jobs, 1)
+    assert sorted(kernels) == [2]  # chapter 3's kernel would import while the Performance chapter times
+    kernels = {}
+    runner.start_ahead(kernels, jobs, 2)
+    assert kernels == {}
