@@ -104,10 +104,12 @@ if "full" in tables:
 # %% [markdown]
 # ## How long this book took to build
 #
-# `make book` records how long each chapter took to execute (kernel start-up included) and how many result-cache
-# entries it computed. A part whose chapters computed none ran **warm** (every result read back from `runs/`), else
-# **cold**. The budgets for the quick profile on 2 CPU cores: each paper's chapters at most 5 minutes cold (the source
-# networks already made by their own chapter) and 20 s warm; the source networks at most 6 minutes. This page is
+# `make book` records how long each chapter took to execute and how many result-cache entries it computed. A part
+# whose chapters computed none ran **warm** (every result read back from `runs/`), else **cold**. The runner starts
+# each chapter's kernel while the two chapters before it run (importing torch and the library meanwhile, on the second
+# core), so a chapter's time is what it adds to the build, mostly without kernel start-up. The budgets for the quick
+# profile on 2 CPU cores: each paper's chapters at most 5 minutes cold (the source networks already made by their own
+# chapter) and 20 s warm; the source networks at most 6 minutes. This page is
 # executed last, so its own time is not in the table.
 #
 # Two-core machines differ by 2× in speed, so a time alone says little. The build measures a **machine-speed probe**
