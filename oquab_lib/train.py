@@ -8,7 +8,7 @@ the same weights as an uninterrupted run (``tests/test_train.py`` checks it on C
 rebuilt the same way and does not use ``persistent_workers`` (worker processes keep RNG state we cannot save).
 
 :class:`PlateauRule` is the CVPR'14 schedule: "lr 0.01; when the training loss plateaus divide by 10; stop after three
-such drops".
+such drops". :class:`EarlyStopping` is the validation-metric rule of the CVPR'15 weak nets.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 from oquab_lib import distributed
 from oquab_lib.cache import load_state_dict, save_state_dict
 
-__all__ = ["PlateauRule", "train_one_epoch", "evaluate", "topk_correct", "fit", "CHECKPOINT_NAME"]
+__all__ = ["PlateauRule", "EarlyStopping", "train_one_epoch", "evaluate", "topk_correct", "fit", "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -99,6 +99,36 @@ class PlateauRule:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for key, value in state.items():
             setattr(self, key, list(value) if isinstance(value, (list, tuple)) else value)
+
+
+class EarlyStopping:
+    """Stop when the validation metric ``metric`` (a history-row key, higher is better) has not improved for
+    ``patience`` epochs: the Mini world chapter's pre-registered training-budget rule ("every network, every row
+    alike, trains until its validation metric has not improved for a fixed patience"), with ``fit``'s ``epochs`` as
+    the cap. An improvement is a strictly higher value, as for keeping the best epoch's weights."""
+
+    def __init__(self, metric: str = "val_mAP", patience: int = 6) -> None:
+        if patience < 1:
+            raise ValueError(f"EarlyStopping(patience={patience}): need patience >= 1")
+        self.metric, self.patience = metric, patience
+        self.best, self.best_epoch, self.epochs, self.stop_reason = -math.inf, -1, 0, ""
+
+    def step(self, row: dict[str, Any]) -> bool:
+        """Record one epoch's history row; True when training should stop."""
+        value, self.epochs = float(row[self.metric]), self.epochs + 1
+        if value > self.best:
+            self.best, self.best_epoch = value, self.epochs - 1
+        if self.epochs - 1 - self.best_epoch >= self.patience:
+            self.stop_reason = f"{self.metric} not improved for {self.patience} epochs (best: epoch {self.best_epoch})"
+            return True
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in ("best", "best_epoch", "epochs", "stop_reason")}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
 
 
 def _autocast(device: torch.device, amp: bool):
@@ -268,14 +298,17 @@ def _as_tuple(value: Any) -> Any:
 # --- fit -------------------------------------------------------------------------------------------------------------
 
 
-def _step_schedule(scheduler: Any, train_loss: float) -> bool:
-    """Advance the schedule after an epoch; only a :class:`PlateauRule` can ask to stop."""
+def _step_schedule(scheduler: Any, row: dict[str, Any]) -> bool:
+    """Advance the schedule after an epoch (``row``: its history row); a :class:`PlateauRule` or an
+    :class:`EarlyStopping` can ask to stop."""
     if scheduler is None:
         return False
+    if isinstance(scheduler, EarlyStopping):
+        return scheduler.step(row)
     if isinstance(scheduler, PlateauRule):
-        return scheduler.step(train_loss)
+        return scheduler.step(row["loss"])
     if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-        scheduler.step(train_loss)
+        scheduler.step(row["loss"])
     else:
         scheduler.step()
     return False
@@ -298,7 +331,8 @@ def fit(
     channels_last: bool = False,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
-    """Train for up to ``epochs`` epochs (fewer if a :class:`PlateauRule` stops), checkpointing after each one.
+    """Train for up to ``epochs`` epochs (fewer if a :class:`PlateauRule` or :class:`EarlyStopping` ``scheduler``
+    stops), checkpointing after each one.
 
     ``model`` must already be on ``device`` and ``optimizer`` built over its parameters. ``val_fn(model, epoch)``
     returns metrics merged into that epoch's history row. On a fresh start ``seed`` seeds every RNG (model init is
@@ -338,7 +372,7 @@ def fit(
                                    scaler=scaler, amp=use_amp, channels_last=channels_last, progress=progress))
         if val_fn is not None:
             row.update(val_fn(model, epoch))
-        stopped = _step_schedule(scheduler, row["loss"])
+        stopped = _step_schedule(scheduler, row)
         history.append(row)
         state = {"epoch": epoch, "history": history, "stopped": stopped, **_rng_states(train_loader, device)}
         if distributed.is_main():

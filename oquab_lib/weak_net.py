@@ -216,6 +216,22 @@ class WeakNet(nn.Module):
         return (scores, maps) if return_maps else scores
 
 
+class FromC5(nn.Module):
+    """A frozen-trunk :class:`WeakNet` fed its C5 maps: ``[B, C, h5, w5]`` -> scores ``[B, K]`` (FC6, FC7, the
+    adaptation layers, pooling): training on cached maps (:mod:`oquab_lib.cvpr15.trunk`). ``net`` is shared, not
+    copied; in train mode its backbone stays in eval mode (:meth:`WeakNet.train`)."""
+
+    def __init__(self, net: WeakNet) -> None:
+        super().__init__()
+        if not net.freeze_backbone:
+            raise ConfigError("FromC5: the backbone is fine-tuned; its C5 maps change at every step")
+        self.net = net
+
+    def forward(self, c5: torch.Tensor) -> torch.Tensor:
+        maps = self.net.adaptation(self.net.backbone.classifier(c5))
+        return global_pool(maps, self.net.pooling, self.net.lse_r)
+
+
 def score_geometry(net: WeakNet) -> tuple[int, float]:
     """``(stride, offset)`` of ``net``'s score maps in input pixels: cell (i, j) is centred on pixel
     ``(offset + i * stride, offset + j * stride)`` (0-based, (row, col)). The 3x3 pad-1 convs keep the backbone's grid.

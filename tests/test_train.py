@@ -1,4 +1,5 @@
-"""Tests for oquab_lib.train: exact resume after a kill, the CVPR'14 plateau rule, top-k counting."""
+"""Tests for oquab_lib.train: exact resume after a kill, the CVPR'14 plateau rule, early stopping on a validation
+metric, top-k counting."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from oquab_lib.cache import load_state_dict
-from oquab_lib.train import CHECKPOINT_NAME, PlateauRule, evaluate, fit, topk_correct
+from oquab_lib.train import CHECKPOINT_NAME, EarlyStopping, PlateauRule, evaluate, fit, topk_correct
 
 
 def _data() -> TensorDataset:
@@ -139,3 +140,25 @@ def test_topk_correct_counts_and_clamps_k():
     logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.1, 0.2], [0.3, 0.2, 0.5]])
     targets = torch.tensor([1, 2, 0])
     assert topk_correct(logits, targets, (1, 2, 5)) == [1, 3, 3]
+
+
+def test_early_stopping_stops_patience_epochs_after_the_best_and_ties_do_not_count():
+    rule = EarlyStopping("val_mAP", patience=2)
+    stops = [rule.step({"val_mAP": v}) for v in (1.0, 3.0, 2.0, 3.0, 2.5)]
+    assert stops == [False, False, False, True, True] and rule.best_epoch == 1 and "epoch 1" in rule.stop_reason
+    copy = EarlyStopping("val_mAP", patience=2)
+    copy.load_state_dict(rule.state_dict())
+    assert copy.state_dict() == rule.state_dict()
+    with pytest.raises(ValueError, match="patience=0"):
+        EarlyStopping(patience=0)
+
+
+def test_fit_with_early_stopping_stops_and_a_rerun_trains_nothing(tmp_path):
+    model, optimizer, _, loader = _setup(0)
+    scores = iter([5.0, 6.0, 5.5, 5.9, 4.0, 7.0, 8.0])  # best at epoch 1, then 3 epochs without improvement
+    history = fit(model, optimizer, loader, val_fn=lambda m, e: {"val_mAP": next(scores)}, epochs=7,
+                  work_dir=tmp_path, scheduler=EarlyStopping("val_mAP", 3), progress=False)
+    assert [row["epoch"] for row in history] == [0, 1, 2, 3, 4]
+    again = fit(model, optimizer, loader, val_fn=lambda m, e: {"val_mAP": 99.0}, epochs=7, work_dir=tmp_path,
+                scheduler=EarlyStopping("val_mAP", 3), progress=False)
+    assert again == history

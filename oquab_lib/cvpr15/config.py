@@ -38,7 +38,10 @@ class Cvpr15Config:
     train_scales: tuple[float, float] = (0.7, 1.4)
     test_scales: tuple[float, ...] = PAPER_TEST_SCALES
     val_scales: tuple[float, ...] = (1.0,)  # model selection on the held-out tail
-    epochs: int = 20
+    epochs: int = 20  # the cap on training epochs (VOC); with ``patience`` the run may stop earlier
+    patience: int = 0  # stop when val mAP has not improved for this many epochs (0: train all epochs, the paper's)
+    cache_trunk: bool = False  # frozen trunk: train on its cached C5 maps at train_factors discrete factors (trunk.py)
+    train_factors: int = 8  # with cache_trunk: factors equally spaced over train_scales (0.7, 0.8, ..., 1.4)
     batch_size: int = 1  # > 1: images of one base size share a batch and its rescaling factor
     lr: float = 1e-3
     weight_decay: float = 5e-4
@@ -75,6 +78,7 @@ class Cvpr15Config:
         "epochs": at_least(1), "coco_epochs": at_least(1), "batch_size": at_least(1), "lr": POSITIVE,
         "val_fraction": Accepts(0, 1, high_open=True), "strong_epochs": at_least(1), "max_images": at_least(1),
         "location_frame": at_least(1), "workers": at_least(1), "eval_batch_size": at_least(1),
+        "train_factors": at_least(1),
     }
 
     def __post_init__(self) -> None:
@@ -103,7 +107,16 @@ class Cvpr15Config:
         skip = (*RUNTIME_ONLY_FIELDS, "test_scales", "test_split", "location_split", "coco_test_split", "tolerance",
                 "location_frame", "strong_head", "strong_scales", "strong_epochs",
                 *(("coco_train_split", "coco_epochs") if dataset == "voc" else ("train_split", "epochs", "voc_year")))
+        if not self.uses_trunk_cache:  # the continuous rescaling draw: keys as before these fields existed
+            skip += ("cache_trunk", "train_factors")
+        if not self.patience:
+            skip += ("patience",)
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+    @property
+    def uses_trunk_cache(self) -> bool:
+        """Whether weak nets train on the frozen trunk's cached C5 maps (:mod:`oquab_lib.cvpr15.trunk`)."""
+        return self.cache_trunk and not self.finetune
 
 
 def config(run: Run) -> Cvpr15Config:

@@ -7,7 +7,9 @@ labels ``[N, K]`` in {1, -1, 0} and their boxes in *original* image pixels (for 
 :class:`WeakBatches` is the training loader. It groups images by their base size (exact ``(h, w)``), so a batch only
 holds images of one size, and gives each *batch* one rescaling factor drawn uniformly from ``scale_range`` (the paper:
 one factor per image in [0.7, 1.4]; with ``batch_size=1`` the two coincide) and each *image* a random horizontal
-flip. Every draw comes from ``self.generator``, which :func:`oquab_lib.train.fit` saves and restores, so a resumed run
+flip; with ``factors`` (the frozen-trunk path of :mod:`oquab_lib.cvpr15.trunk`) the factor is drawn among those
+instead, and with ``maps`` the batches are the precomputed C5 maps of the images at that factor and flip. Every draw
+comes from ``self.generator``, which :func:`oquab_lib.train.fit` saves and restores, so a resumed run
 sees the same batches. A rescaled image is never smaller than the network input: its factor is raised until its shorter
 side reaches ``input_size``.
 """
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -33,6 +36,14 @@ from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.errors import ConfigError, DataError
 
 DATASETS = ("voc", "coco")
+
+
+class TrunkMapsLike(Protocol):
+    """What :class:`WeakBatches` needs of :class:`oquab_lib.cvpr15.trunk.TrunkMaps` (defined above this module)."""
+
+    factors: tuple[float, ...]
+
+    def batch(self, indices: Tensor, factor_index: int, flips: Tensor) -> Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -232,7 +243,8 @@ class WeakBatches:
     def __init__(self, image_set: ImageSet, indices: Sequence[int], batch_size: int, scale_range: tuple[float, float],
                  input_size: int, mean: Sequence[float], std: Sequence[float], device: str | torch.device = "cpu",
                  whole_image: bool = False, seed: int = 0, on_batch: Callable[[int], None] | None = None,
-                 num_workers: int = 0) -> None:
+                 num_workers: int = 0, factors: Sequence[float] | None = None, maps: TrunkMapsLike | None = None
+                 ) -> None:
         low, high = (float(v) for v in scale_range)
         if batch_size < 1 or not 0 < low <= high:
             raise ConfigError(f"WeakBatches: batch_size={batch_size}, scale_range={scale_range}: need >= 1, 0 < lo <= hi")
@@ -242,6 +254,10 @@ class WeakBatches:
         self.mean, self.std = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
         self.generator = torch.Generator().manual_seed(seed)
         self.on_batch, self.num_workers = on_batch, num_workers
+        self.factors = tuple(float(f) for f in factors) if factors is not None else None
+        if maps is not None and (self.factors is None or tuple(maps.factors) != self.factors):
+            raise ConfigError(f"WeakBatches: trunk maps at factors {maps.factors} need factors={maps.factors}")
+        self.maps = maps
         # whole images all become input_size x input_size: one group, resized one by one before stacking
         self.groups = {(input_size, input_size): self.indices} if whole_image else size_groups(image_set, self.indices)
 
@@ -274,16 +290,32 @@ class WeakBatches:
             queued -= len(futures)
             yield [future.result() for future in futures]
 
+    def _draw(self, batch_length: int) -> tuple[float, int, Tensor]:
+        """``(factor, its index in factors or -1, flips [B])``: a factor uniform in ``scale_range`` (or among
+        ``factors``), then one flip per image; always in this order from ``self.generator``."""
+        if self.factors is not None:
+            index = int(torch.randint(len(self.factors), (), generator=self.generator))
+            factor = self.factors[index]
+        else:
+            low, high = self.scale_range
+            index, factor = -1, low + (high - low) * float(torch.rand((), generator=self.generator))
+        return factor, index, torch.rand(batch_length, generator=self.generator) < 0.5
+
     def __iter__(self):
-        low, high = self.scale_range
+        if self.maps is not None:  # the frozen trunk's maps, precomputed: no image is decoded or resized
+            for n, batch in enumerate(self._plan()):
+                if self.on_batch is not None:
+                    self.on_batch(n)
+                _, index, flips = self._draw(len(batch))
+                yield self.maps.batch(batch, index, flips).to(self.device), self.labels[batch]
+            return
         pool = ThreadPoolExecutor(self.num_workers) if self.num_workers > 0 else None
         plan = self._plan()
         try:
             for n, (batch, decoded) in enumerate(zip(plan, self._decoded(plan, pool))):
                 if self.on_batch is not None:
                     self.on_batch(n)
-                factor = low + (high - low) * float(torch.rand((), generator=self.generator))
-                flips = torch.rand(len(batch), generator=self.generator) < 0.5
+                factor, _, flips = self._draw(len(batch))
                 pictures = [p.to(self.device) for p in decoded]
                 if self.whole_image:
                     side = (self.input_size, self.input_size)

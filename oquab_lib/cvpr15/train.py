@@ -5,9 +5,14 @@ convolutions giving K score maps, global max pooling, K logistic losses (:func:`
 
 Training (:func:`train_weak`), the recipe of the authors' code: every image is first resized so that its largest side is
 ``image_size`` (the paper: about 500 px), then rescaled by a factor drawn uniformly in ``train_scales`` ([0.7, 1.4]) and
-flipped at random; AdaGrad, lr 1e-3, weight decay 5e-4; only the adaptation layers train unless ``finetune``. The
-validation set is the tail of the *training* split (``val_fraction``); after every epoch the val mAP is measured and the
-best epoch's weights are the result (model selection never sees a test image). A checkpoint after every epoch
+flipped at random; AdaGrad, lr 1e-3, weight decay 5e-4; only the adaptation layers train unless ``finetune``. With a
+frozen trunk and ``cache_trunk`` (quick, smoke) the factor is drawn among ``train_factors`` equally spaced ones and
+training reads the trunk's C5 maps, computed once per source network (:mod:`oquab_lib.cvpr15.trunk`). The validation
+set is the tail of the *training* split (``val_fraction``); after every epoch the val mAP is measured and the best
+epoch's weights are the result (model selection never sees a test image). With ``patience`` the run stops when the
+val mAP has not improved for that many epochs (:class:`oquab_lib.train.EarlyStopping`, ``epochs`` the cap): the
+pre-registered training-budget rule of the Mini world chapter's Calibration section, "every network, every row
+alike, trains until its validation metric has not improved for a fixed patience". A checkpoint after every epoch
 (:func:`oquab_lib.train.fit`) makes an interrupted run resume to the same final weights. Three kinds of model:
 
 - ``weak`` (row F of the table): the adaptation layers start at random;
@@ -36,11 +41,12 @@ from oquab_lib.config import Run
 from oquab_lib.cvpr15.config import KINDS, PAPER_SNAPSHOT_ITERATIONS, PAPER_TOTAL_ITERATIONS, Cvpr15Config
 from oquab_lib.cvpr15.data import ImageSet, WeakBatches, train_val_split
 from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
-from oquab_lib.cvpr15.predict import mean_ap, predict
+from oquab_lib.cvpr15.predict import C5Batch, c5_batches, mean_ap, predict
+from oquab_lib.cvpr15.trunk import TrunkMaps, cached_train_maps, train_factors
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import AlexNet, TransferHead, normalization, use_band_lrn
-from oquab_lib.train import CHECKPOINT_NAME, fit
-from oquab_lib.weak_net import WeakNet, weak_loss
+from oquab_lib.train import CHECKPOINT_NAME, EarlyStopping, fit
+from oquab_lib.weak_net import FromC5, WeakNet, weak_loss
 
 
 def build_weak_net(source: AlexNet, cfg: Cvpr15Config, num_classes: int, seed: int, hidden: int | None = None) -> WeakNet:
@@ -123,35 +129,65 @@ def _resume_epoch(work: Path) -> int:
 
 
 def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: ImageSet, *, seed: int,
-              device: torch.device, work: Path, epochs: int, snapshots: bool,
-              progress: bool) -> tuple[list[dict[str, Any]], int]:
-    """Train ``net`` in ``work`` (resuming from its checkpoint); the best epoch's weights go to ``work/best.pt``."""
+              device: torch.device, work: Path, epochs: int, snapshots: bool, progress: bool,
+              maps: TrunkMaps | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Train ``net`` in ``work`` (resuming from its checkpoint); the best epoch's weights go to ``work/best.pt``.
+
+    ``maps``: the frozen trunk's C5 maps of ``train`` (:mod:`oquab_lib.cvpr15.trunk`): the loader then gives C5
+    batches at those factors and only FC6 onwards runs. Stops early by :class:`~oquab_lib.train.EarlyStopping` when
+    ``cfg.patience`` is set (the same rule for every row); ``epochs`` is then the cap.
+    """
     whole = kind == "full_images"
-    mean, std = normalization(net.spec)
-    scale_range = (1.0, 1.0) if whole else cfg.train_scales
-    loader = WeakBatches(train, range(len(train)), cfg.batch_size, scale_range, net.spec.input_size, mean, std,
-                         device, whole_image=whole, seed=seed, num_workers=cfg.num_workers)
+    loader = _loader(net, cfg, train, whole, seed, device, maps)
     if snapshots:
         steps = snapshot_steps(epochs * len(loader))
         loader.on_batch = _Snapshots(net, steps, work / "snapshots", len(loader), _resume_epoch(work))
     optimizer = torch.optim.Adagrad(net.trainable_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    best_path, best_json = work / "best.pt", work / "best.json"
+    stopping = EarlyStopping("val_mAP", cfg.patience) if cfg.patience else None
+    val_fn = _Validation(net, cfg, val, whole, device, work)
+    net.to(device)
+    model = FromC5(net) if maps is not None else net
+    history = fit(model, optimizer, loader, val_fn=val_fn, epochs=epochs, work_dir=work, device=device, seed=seed,
+                  scheduler=stopping, loss_fn=weak_loss, amp=cfg.amp, channels_last=cfg.channels_last,
+                  progress=progress)
+    return history, len(loader)
 
-    def val_fn(model: nn.Module, epoch: int) -> dict[str, float]:
-        pred = predict(model, val, cfg.val_scales, device, whole_image=whole, batch_size=cfg.eval_batch_size,
-                       amp=cfg.amp, progress=False)
-        val_map = mean_ap(pred.scores, val.labels)
-        best = cache.load_json(best_json) if best_json.is_file() else {"val_mAP": -math.inf}
+
+def _loader(net: WeakNet, cfg: Cvpr15Config, train: ImageSet, whole: bool, seed: int, device: torch.device,
+            maps: TrunkMaps | None) -> WeakBatches:
+    """The training batches: images rescaled by a continuous factor, or (``maps``) C5 maps at discrete factors."""
+    mean, std = normalization(net.spec)
+    scale_range = (1.0, 1.0) if whole else cfg.train_scales
+    return WeakBatches(train, range(len(train)), cfg.batch_size, scale_range, net.spec.input_size, mean, std,
+                       device, whole_image=whole, seed=seed, num_workers=cfg.num_workers,
+                       factors=maps.factors if maps is not None else None, maps=maps)
+
+
+class _Validation:
+    """``fit``'s ``val_fn``: val mAP of ``net`` after an epoch; a new best saves ``best.pt`` / ``best.json``. With a
+    frozen backbone the val images' C5 maps are computed once (the same numbers as recomputing them every epoch)."""
+
+    def __init__(self, net: WeakNet, cfg: Cvpr15Config, val: ImageSet, whole: bool, device: torch.device,
+                 work: Path) -> None:
+        self.net, self.cfg, self.val, self.whole, self.device = net, cfg, val, whole, device
+        self.best_path, self.best_json = work / "best.pt", work / "best.json"
+        self.c5: list[C5Batch] | None = None
+
+    def __call__(self, model: nn.Module, epoch: int) -> dict[str, float]:
+        cfg, net = self.cfg, self.net  # ``model`` may be FromC5(net): the weights are net's
+        if self.c5 is None and not cfg.finetune:
+            self.c5 = list(c5_batches(net.backbone.features, net.spec, self.val, cfg.val_scales, device=self.device,
+                                      batch_size=cfg.eval_batch_size, amp=cfg.amp, whole_image=self.whole,
+                                      progress=False))
+        pred = predict(net, self.val, cfg.val_scales, self.device, whole_image=self.whole,
+                       batch_size=cfg.eval_batch_size, amp=cfg.amp, progress=False, c5=self.c5)
+        val_map = mean_ap(pred.scores, self.val.labels)
+        best = cache.load_json(self.best_json) if self.best_json.is_file() else {"val_mAP": -math.inf}
         if val_map > best["val_mAP"]:  # strict: a resumed epoch that re-measures the same value keeps the file
-            cache.save_state_dict(best_path, trainable_state(model))
-            cache.save_json(best_json, {"epoch": epoch, "val_mAP": val_map})
+            cache.save_state_dict(self.best_path, trainable_state(net))
+            cache.save_json(self.best_json, {"epoch": epoch, "val_mAP": val_map})
         model.train()
         return {"val_mAP": val_map}
-
-    net.to(device)
-    history = fit(net, optimizer, loader, val_fn=val_fn, epochs=epochs, work_dir=work, device=device, seed=seed,
-                  loss_fn=weak_loss, amp=cfg.amp, channels_last=cfg.channels_last, progress=progress)
-    return history, len(loader)
 
 
 def _finished(work: Path) -> bool:
@@ -229,9 +265,10 @@ class _WeakJob:
         net = self.initial_net(len(everything.class_names), train.labels)
         epochs = cfg.epochs if self.dataset == "voc" else cfg.coco_epochs
         with compute_threads(cfg, device):
+            maps = self.trunk_maps(train, device) if cfg.uses_trunk_cache else None
             history, steps_per_epoch = _fit_weak(net, cfg, self.kind, train, val, seed=self.seed, device=device,
                                                  work=work, epochs=epochs, snapshots=self.snapshots,
-                                                 progress=self.progress)
+                                                 progress=self.progress, maps=maps)
         best = cache.load_json(work / "best.json")
         cache.save_csv(work / "history.csv", pd.DataFrame(history).set_index("epoch"))
         cache.save_json(work / "meta.json", dict(
@@ -239,8 +276,22 @@ class _WeakJob:
             init=self.strong_start.provenance if self.strong_start is not None else None, best_epoch=best["epoch"],
             best_val_mAP=best["val_mAP"], hidden=net.hidden_conv.out_channels, classes=list(everything.class_names),
             train_ids=train.ids, val_ids=val.ids, num_classes=len(everything.class_names),
-            total_steps=epochs * steps_per_epoch))
+            total_steps=epochs * steps_per_epoch, epochs_trained=len(history)))
         _finalise(work)
+
+    def trunk_maps(self, train: ImageSet, device: torch.device) -> TrunkMaps:
+        """The C5 maps of ``train`` at the discrete training factors, shared (runs cache) by every weak net on this
+        source network and these images: rows E and F, the pooling ablations (row D and "fixed 1": their own)."""
+        from oquab_lib.data.fingerprint import world_fingerprint
+
+        cfg, whole = self.cfg, self.kind == "full_images"
+        factors = (1.0,) if whole else train_factors(cfg.train_scales, cfg.train_factors)
+        key = {"source": self.source_id, "dataset": self.dataset, "split": self.split, "image_size": cfg.image_size,
+               "max_images": cfg.max_images, "val_fraction": cfg.val_fraction, "images": len(train),
+               "year": cfg.voc_year if self.dataset == "voc" else None, **world_fingerprint(self.run.data_root)}
+        return cached_train_maps(self.run.runs_dir, f"cvpr15-trunk-{self.dataset}-{self.split}-s{self.seed}", key,
+                                 self.source, train, factors, whole_image=whole, batch_size=cfg.eval_batch_size,
+                                 device=device, progress=self.progress)
 
     def initial_net(self, num_classes: int, train_labels: Tensor) -> WeakNet:
         """The weak net before training: row E's adaptation convs from the box-trained head, else random (with the

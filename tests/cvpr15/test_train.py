@@ -76,12 +76,23 @@ def test_model_selection_reads_only_the_training_split(cvpr15_world, tmp_path, m
     assert result.meta["best_val_mAP"] == pytest.approx(result.history["val_mAP"].max())
 
 
+def test_early_stopping_stops_patience_epochs_after_the_best_which_is_kept(cvpr15_world, tmp_path):
+    run = cvpr15_run(cvpr15_world, tmp_path, epochs=12, patience=2, lr=0.05)
+    result = train_weak(run, cvpr15_config(run), "weak", "voc", 0, progress=False)
+    val = result.history["val_mAP"].tolist()
+    first_best = val.index(max(val))
+    assert result.best_epoch == first_best and result.meta["best_val_mAP"] == max(val)
+    assert len(val) == min(12, first_best + 2 + 1) < 12, val  # stopped by the rule, not by the cap
+    assert result.meta["epochs_trained"] == len(val)
+
+
 class _Killed(Exception):
     pass
 
 
-def test_interrupted_training_resumes_to_the_same_weights(cvpr15_world, tmp_path, monkeypatch):
-    run_a = cvpr15_run(cvpr15_world, tmp_path / "a", epochs=3)
+@pytest.mark.parametrize("cache_trunk", [True, False])
+def test_interrupted_training_resumes_to_the_same_weights(cvpr15_world, tmp_path, monkeypatch, cache_trunk):
+    run_a = cvpr15_run(cvpr15_world, tmp_path / "a", epochs=3, cache_trunk=cache_trunk)
     straight = train_weak(run_a, cvpr15_config(run_a), "weak", "voc", 0, snapshots=True, progress=False)
     import oquab_lib.train as train_module
 
@@ -93,7 +104,7 @@ def test_interrupted_training_resumes_to_the_same_weights(cvpr15_world, tmp_path
             raise _Killed
         return real_epoch(*args, **kwargs)
 
-    run_b = cvpr15_run(cvpr15_world, tmp_path / "b", epochs=3)
+    run_b = cvpr15_run(cvpr15_world, tmp_path / "b", epochs=3, cache_trunk=cache_trunk)
     monkeypatch.setattr(train_module, "train_one_epoch", dies_in_epoch_three)
     with pytest.raises(_Killed):
         train_weak(run_b, cvpr15_config(run_b), "weak", "voc", 0, snapshots=True, progress=False)
