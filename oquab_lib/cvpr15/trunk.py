@@ -14,9 +14,10 @@ The continuous rescaling draw of the paper ("uniformly in [0.7, 1.4]") becomes a
 factors equally spaced over ``train_scales``, ends included (:func:`train_factors`; 8 at quick: 0.7, 0.8, ..., 1.4).
 Equal spacing, not geometric, because the paper's draw is uniform in the factor: the discrete uniform over an
 equally spaced grid has the same range and mean as the continuous one, and 1.0 (the base size) is on the grid, so the
-"fixed 1" ablation's maps are the same images. At quick's 107-px base size neighbouring factors differ by 8-11 px of
+"fixed 1" ablation (its own, 8x smaller entry) trains on inputs the grid also has. At quick's 107-px base size neighbouring factors differ by 8-11 px of
 input side, under the 16-px stride of the output grid: the jitter keeps its role (the score grid moves against the
-image) at a fraction of the cost. This is a documented recipe change, used only where it is exact: frozen trunk, and
+image) at a fraction of the cost. This is a documented recipe change, used only where the maps cannot change during
+training: a frozen trunk, and
 ``cvpr15.cache_trunk`` on (quick, smoke; off at full, where 5717 images x 16 maps of about 256 x 15 x 12 floats
 are about 17 GB).
 
@@ -84,17 +85,17 @@ def compute_trunk_maps(source: AlexNet, images: ImageSet, factors: tuple[float, 
     features = use_band_lrn(copy.deepcopy(source.features)).eval().to(device)
     mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in normalization(source.spec))
     side = source.spec.input_size
-    groups = ({(side, side): list(range(len(images)))} if whole_image else size_groups(images, range(len(images))))
+    groups = list(({(side, side): list(range(len(images)))} if whole_image
+                   else size_groups(images, range(len(images)))).values())
     slots, maps = torch.zeros(len(images), 2, dtype=torch.long), {}
-    for g, members in enumerate(tqdm(groups.values(), desc=f"trunk maps {images.dataset}/{images.split}",
-                                     leave=False, disable=not progress)):
+    for g, members in enumerate(groups):
         slots[members, 0], slots[members, 1] = g, torch.arange(len(members))
-        chunks = [members[i:i + batch_size] for i in range(0, len(members), batch_size)]
-        for f, factor in enumerate(factors):
-            for flip in (False, True):
-                maps[(g, f, flip)] = torch.cat([_c5(features, images, chunk, factor, flip, whole_image=whole_image,
-                                                    side=side, mean=mean, std=std, device=device)
-                                                for chunk in chunks])
+    steps = [(g, f, flip) for g in range(len(groups)) for f in range(len(factors)) for flip in (False, True)]
+    for g, f, flip in tqdm(steps, desc=f"trunk maps {images.dataset}/{images.split}", leave=False,
+                           disable=not progress):
+        chunks = [groups[g][i:i + batch_size] for i in range(0, len(groups[g]), batch_size)]
+        maps[(g, f, flip)] = torch.cat([_c5(features, images, chunk, factors[f], flip, whole_image=whole_image,
+                                            side=side, mean=mean, std=std, device=device) for chunk in chunks])
     return TrunkMaps(tuple(factors), maps, slots)
 
 
@@ -116,7 +117,9 @@ def cached_train_maps(runs_dir: Path, name: str, key: dict[str, Any], source: Al
                       progress: bool) -> TrunkMaps:
     """:func:`compute_trunk_maps`, cached under ``runs_dir/<name>-<hash>``; ``key`` names the source network and the
     images (the caller's: dataset, split, subset, base size, world); factors and ``whole_image`` are added here."""
-    full_key = {**key, "factors": tuple(factors), "whole_image": whole_image, "format": FORMAT}
+    # the batch size too: a convolution's float rounding may depend on how many images it runs at once
+    full_key = {**key, "factors": tuple(factors), "whole_image": whole_image, "batch_size": batch_size,
+                "format": FORMAT}
 
     def compute(work: Path) -> None:
         stored = compute_trunk_maps(source, images, factors, whole_image=whole_image, batch_size=batch_size,
