@@ -195,7 +195,7 @@ print(cvpr15_context.t4_sentence(context_rows))
 #   (`cvpr15.cache_trunk`, `oquab_lib/cvpr15/trunk.py`), which makes training about 3× cheaper. The full profile keeps
 #   the continuous draw.
 # - **Training length and model selection.** The paper trains 20 epochs. The quick profile applies the Mini world
-#   chapter's training-budget rule, the same for every row: up to 40 epochs, stopped when the mAP on the held-out
+#   chapter's training-budget rule, the same for every row: up to 100 epochs, stopped when the mAP on the held-out
 #   last 20 % of the training split (10 % in full), measured at scale 1, has not improved for 6 epochs; the full
 #   profile trains its 20 epochs. In both, the epoch with the best held-out mAP is kept. Whether the paper also fine-tuned all layers is not
 #   known; we train the adaptation layers only (`cvpr15.finetune=True` trains everything).

@@ -276,7 +276,8 @@ class _WeakJob:
             init=self.strong_start.provenance if self.strong_start is not None else None, best_epoch=best["epoch"],
             best_val_mAP=best["val_mAP"], hidden=net.hidden_conv.out_channels, classes=list(everything.class_names),
             train_ids=train.ids, val_ids=val.ids, num_classes=len(everything.class_names),
-            total_steps=epochs * steps_per_epoch, epochs_trained=len(history)))
+            total_steps=epochs * steps_per_epoch, epochs_trained=len(history),
+            converged=bool(cfg.patience) and len(history) - 1 - best["epoch"] >= cfg.patience))
         _finalise(work)
 
     def trunk_maps(self, train: ImageSet, device: torch.device) -> TrunkMaps:

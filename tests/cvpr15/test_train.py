@@ -83,7 +83,7 @@ def test_early_stopping_stops_patience_epochs_after_the_best_which_is_kept(cvpr1
     first_best = val.index(max(val))
     assert result.best_epoch == first_best and result.meta["best_val_mAP"] == max(val)
     assert len(val) == min(12, first_best + 2 + 1) < 12, val  # stopped by the rule, not by the cap
-    assert result.meta["epochs_trained"] == len(val)
+    assert result.meta["epochs_trained"] == len(val) and result.meta["converged"]
 
 
 class _Killed(Exception):
