@@ -194,7 +194,8 @@ sweep.groupby(["train images", "method"], sort=False)["mAP"].agg(["mean", "std",
 #   other pretrained rows need source networks you provide (`cvpr14.source_entries`); without them they are skipped.
 # - **PRE-1512D** is our control, not a row of the paper.
 # - **Patches.** The quick profile uses 3 scales and about 55 patches per scene (the paper: 9 scales, ~500 patches)
-#   and caps the images per split; partial overlaps are excluded from training (the paper is silent).
+#   and caps the images per split; partial overlaps are excluded from training, and a box that only grazes a patch
+#   does not exclude it (the paper is silent on both).
 # - **Training.** Heads train on *train*, k is chosen on *val*. No jitter, so the frozen layers' features are computed
 #   once per source network and cached; NO PRETRAIN trains on the same (cached) crops. Momentum 0.9, weight decay
 #   5e-4 and batch size are ours; lr 0.01 divided by 10 at each plateau, stop after the third drop, as in the paper

@@ -324,7 +324,7 @@ knobs.round(3) if synthetic else knobs
 # |---|---|---|---|
 # | T1 | source : target training images ≥ 100 : 1 | split sizes | 1.2 M ILSVRC-2012 images for 5,717 VOC 2012 train images, 210 : 1 (VOC 2007 trainval 240 : 1) — Oquab et al. 2014, §3 |
 # | T2 | Table 1 pipeline, PRE-1000C, mAP 65–85 | VOC 2007 analog **validation** images | 77.7 mAP on VOC 2007 test — Oquab et al. 2014, Table 1 |
-# | T3 | no class below 3 × its chance AP (chance AP = the class's share of positive images) | same | every class ≥ 62 AP on VOC 2012 — Oquab et al. 2014, Table 2 |
+# | T3 | no class below 3 × its chance AP (chance AP = the class's share of positive images); amended (A1, below): below min(3 × chance, 47.5) AP | same | ~~every class ≥ 62 AP on VOC 2012~~ the weakest class, bottle, 47.5 AP on VOC 2007 test — Oquab et al. 2014, Table 1 |
 # | T4 | objects carry more signal than context: PRE-1000C mAP on *object-only* renders > on *context-only* renders > chance | VOC 2012 analog **validation** split rendered twice from the same scene plans | objects alone beat context alone, context alone is far above chance — Zhu, Xie & Yuille, "Object recognition with and without objects", IJCAI 2017 |
 # | T5 | weakly supervised score maps win the pointing game over the image centre | VOC 2012 analog **validation** split | centre 69.5 % vs CNN maps 80–90 % on VOC 2007 test; centre 27.8 % vs 50–58 % on COCO val — Zhang et al., "Top-down neural attention by excitation backprop", ECCV 2016 |
 # | T6 | seed spread of a test-split mAP ≤ 1.5 points | PRE-1000C, 3 seeds | test splits sized for it (the claims' intervals need it) |
@@ -372,6 +372,29 @@ knobs.round(3) if synthetic else knobs
 #   (`converged`). Paid for by a recipe change: training reads the frozen trunk's cached C5 maps at 8
 #   equally spaced rescaling factors 0.7, 0.8, …, 1.4 instead of a continuous draw in [0.7, 1.4]
 #   (`cvpr15.cache_trunk`), 5–6× cheaper per epoch.
+# - **A1 (target T3 amended, before any knob was tuned against it).** As first written, T3 cannot be met by a
+#   frequent class: person's chance AP on the VOC 2007 analog's validation images is about 0.31, so 3 × chance is 93
+#   AP (on real VOC 2007 person passes only because PRE-1000C nearly saturates it, 95.6). Its real value was also
+#   misquoted: PRE-1000C's weakest class is bottle, **47.5 AP** on VOC 2007 test (Table 1), not 62. T3 now reads: no
+#   class below **min(3 × chance, 47.5) AP**.
+# - **C5 (a method reading, patch labels; targets T2, T3).** `cvpr14.objects`, new, in every profile: which boxes a
+#   patch "overlaps" in the paper's rule "P overlaps no more than one object" (the paper does not say). Before: every
+#   box that touches the patch (`touch`); now: the boxes that pass both of the paper's thresholds, ≥ 0.2 of the patch
+#   and ≥ 0.6 of the box (`sufficient`); a box that only grazes a patch no longer excludes it. Read: the labels of the
+#   VOC 2007 analog's validation split, no network. Only **47 %** of its positive (image, class) pairs had a single
+#   positive patch (bicycle and diningtable 0 %); 97 of the 113 uncovered pairs were objects whose every box touches
+#   another box; the paper's 9 scales on an IoU grid would cover 55 %. With `sufficient`, **82 %**. A probe of T2 on
+#   the same validation images (PRE-1000C, seeds 0 / 1 / 2): 24.2 / 26.4 / 28.4 → 28.9 / 29.6 / 34.1 mAP. No setting
+#   of the head moved T2 by more than 3–5 points (learning rate, dropout, FCa width, batch size, background share,
+#   weight decay, epoch cap, AdamW, standardised FC7); none was changed.
+#
+# **Where T2 stands.** Not met: about 30 mAP against 65–85. A head trained on the validation patches themselves
+# reaches 46–50 with the old labels and 61–71 with the new ones, so what is left is generalisation from 150 training
+# scenes on features that recognise the mini world's objects poorly (30–32 % top-1 over the 20 classes on validation
+# object patches). Candidates for the next calibration step, all costlier than this session allowed: the source
+# networks' quality (the earlier probe: 10 epochs, 68 % source top-1, +2–3 points; a prototype with BatchNorm source
+# nets at 94–98 % reached 69–77), scene resolution, and how often the generator's objects overlap. T3 is reported
+# beside it on the Claims page.
 
 # %% [markdown]
 # ## What the analog does and does not capture

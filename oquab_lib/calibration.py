@@ -28,6 +28,7 @@ from oquab_lib.data.classes import VOC_CLASSES
 
 COLUMNS = ["target", "measured on", "wanted", "measured", "met", "real value (source)"]
 MIN_RATIO, MAP_RANGE, CHANCE_FACTOR, MAX_SPREAD = 100.0, (65.0, 85.0), 3.0, 1.5  # as pre-registered
+WEAKEST_REAL = 47.5  # T3 as amended (A1): PRE-1000C's weakest class on VOC 2007 test, bottle (Table 1)
 BASELINE = "PRE-1000C"
 
 
@@ -52,6 +53,11 @@ def _class_aps(entry, data: TableData) -> tuple[float, np.ndarray]:
     return val_maps[k], ap_fractions(scores, data.sets["val"].image_labels, data.protocol)
 
 
+def t3_floor(chance: np.ndarray) -> np.ndarray:
+    """T3's lowest acceptable AP per class (fractions ``[C]``) from its chance AP ``[C]``: min(3 x chance, 0.475)."""
+    return np.minimum(CHANCE_FACTOR * np.asarray(chance, dtype=float), WEAKEST_REAL / 100)
+
+
 def baseline_rows(run: Run, data: TableData) -> list[dict]:
     """T2 (validation mAP of Table 1's PRE-1000C, mean over seeds) and T3 (its weakest class against chance)."""
     cfg = cvpr14_config(run)
@@ -61,16 +67,18 @@ def baseline_rows(run: Run, data: TableData) -> list[dict]:
     class_aps = pd.DataFrame([aps for _, aps in measured]).mean(axis=0).to_numpy()  # NaN: no positive image
     labels = np.asarray(data.sets["val"].image_labels)
     chance = (labels == 1).sum(0) / np.maximum((labels != 0).sum(0), 1)
-    ratio = class_aps / np.where(chance > 0, chance, np.nan)
+    floor = t3_floor(chance)
+    ratio = class_aps / np.where(chance > 0, floor, np.nan)  # < 1: below the class's floor
     worst = int(np.nanargmin(ratio))
-    below = int(np.nansum(ratio < CHANCE_FACTOR))
+    below = int(np.nansum(ratio < 1))
     low, high = MAP_RANGE
     return [
         _row("T2 baseline mAP", "Table 1, VOC 2007 analog val", f"{low:.0f}-{high:.0f} mAP",
              f"{val_map:.1f} mAP ({len(measured)} seeds)", low <= val_map <= high, "77.7 on VOC 2007 test (Table 1)"),
-        _row("T3 every class above chance", "same", f"no class < {CHANCE_FACTOR:.0f} x chance AP",
-             f"{below} classes below; weakest {VOC_CLASSES[worst]} {100 * class_aps[worst]:.1f} AP = {ratio[worst]:.1f} x "
-             f"chance", below == 0, "every class >= 62 AP on VOC 2012 (Table 2)"),
+        _row("T3 every class well above chance", "same",
+             f"no class < min({CHANCE_FACTOR:.0f} x chance, {WEAKEST_REAL}) AP",
+             f"{below} classes below; weakest {VOC_CLASSES[worst]} {100 * class_aps[worst]:.1f} AP, "
+             f"{ratio[worst]:.2f} of its floor", below == 0, f"weakest class bottle {WEAKEST_REAL} AP (Table 1)"),
     ]
 
 

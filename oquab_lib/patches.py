@@ -93,7 +93,7 @@ def _intersection_areas(patches: Tensor, boxes: Tensor) -> Tensor:
 
 
 def _check_label_inputs(patches: Tensor, boxes: Tensor, box_labels: Tensor, num_classes: int,
-                        difficult: Tensor | None, partial: str, difficult_policy: str) -> None:
+                        difficult: Tensor | None, partial: str, difficult_policy: str, objects: str) -> None:
     if patches.ndim != 2 or patches.shape[1] != 4 or boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ConfigError(f"label_patches: patches and boxes must be [N, 4] and [n, 4], got "
                           f"{tuple(patches.shape)} and {tuple(boxes.shape)}")
@@ -106,6 +106,8 @@ def _check_label_inputs(patches: Tensor, boxes: Tensor, box_labels: Tensor, num_
                           f"{box_labels.min().item()}..{box_labels.max().item()}")
     if partial not in ("exclude", "background"):
         raise ConfigError(f"label_patches: partial must be 'exclude' or 'background', got {partial!r}")
+    if objects not in ("sufficient", "touch"):
+        raise ConfigError(f"label_patches: objects must be 'sufficient' or 'touch', got {objects!r}")
     if difficult_policy not in ("ignore", "include", "drop"):
         raise ConfigError(f"label_patches: difficult_policy must be 'ignore', 'include' or 'drop', "
                           f"got {difficult_policy!r}")
@@ -119,19 +121,25 @@ def label_patches(
     difficult: Tensor | None = None,
     partial: Literal["exclude", "background"] = "exclude",
     difficult_policy: Literal["ignore", "include", "drop"] = "ignore",
+    objects: Literal["sufficient", "touch"] = "sufficient",
 ) -> Tensor:
     """Training label ``[N]`` int64 of each patch: a class in ``[0, num_classes)``, ``num_classes`` or ``-1``.
 
     Args: ``patches [N, 4]``, ``boxes [n, 4]`` (same pixel convention), ``box_labels [n]`` int, ``difficult [n]`` bool.
 
-    Rules (CVPR'14, Sec. 3.2), where "object" means any ground-truth box with a nonzero intersection with P:
+    Rules (CVPR'14, Sec. 3.2): P is positive for class o when a box B of class o has ``|P∩B| >= 0.2|P|`` and
+    ``|P∩B| >= 0.6|B|`` and "P overlaps no more than one object". Which boxes count as objects P overlaps is not
+    stated (``objects``):
 
-    - touches no object -> ``num_classes`` (background);
-    - touches two or more objects -> ``-1`` (excluded). Two boxes of the SAME class count as two objects (the paper:
-      "overlaps no more than one object"), so such a patch is excluded too;
-    - touches exactly one object B of class o and ``|P∩B| >= 0.2|P|`` and ``|P∩B| >= 0.6|B|`` -> ``o``;
-    - touches exactly one object but fails a threshold: the paper is silent; ``partial="exclude"`` (default) -> ``-1``,
-      ``partial="background"`` -> ``num_classes``.
+    - ``"sufficient"`` (default): the boxes that pass both thresholds. A patch with one such box is a positive even
+      when other boxes graze it; with two or more it is excluded (``-1``). In the mini world, where objects overlap,
+      the stricter reading leaves about half of the positive (image, class) pairs of a split without a single
+      positive patch (the Mini world chapter's change log, C5).
+    - ``"touch"``: every box with a nonzero intersection: a positive must touch no other box.
+
+    Two boxes of the SAME class count as two objects. A patch that touches no box is background (``num_classes``).
+    A patch that touches boxes but is neither a positive nor excluded for several objects: the paper is silent;
+    ``partial="exclude"`` (default) -> ``-1``, ``partial="background"`` -> ``num_classes``.
 
     Difficult objects (``difficult_policy``; the paper is silent): ``"ignore"`` (default) never makes a difficult box a
     positive (a patch whose only object is difficult is ``-1``) yet still counts it as an object for the
@@ -145,7 +153,7 @@ def label_patches(
     box_labels = torch.as_tensor(box_labels, dtype=torch.int64, device=patches.device).reshape(-1)
     if difficult is not None:
         difficult = torch.as_tensor(difficult, dtype=torch.bool, device=patches.device).reshape(-1)
-    _check_label_inputs(patches, boxes, box_labels, num_classes, difficult, partial, difficult_policy)
+    _check_label_inputs(patches, boxes, box_labels, num_classes, difficult, partial, difficult_policy, objects)
     if difficult is None or difficult_policy == "include":
         difficult = torch.zeros(boxes.shape[0], dtype=torch.bool, device=patches.device)
     elif difficult_policy == "drop":
@@ -161,17 +169,18 @@ def label_patches(
         return labels
     inter = _intersection_areas(patches, boxes)  # [N, n]
     touching = inter > 0
-    n_touching = touching.sum(dim=1)
     passes = (inter >= 0.2 * box_area(patches)[:, None] * (1 - _THRESHOLD_RTOL)) & (
         inter >= 0.6 * box_area(boxes)[None, :] * (1 - _THRESHOLD_RTOL))
-    # Where exactly one box is touched, argmax finds it (its only True entry); elsewhere the value is unused.
-    only_box = touching.to(torch.uint8).argmax(dim=1)
-    single = n_touching == 1
+    counted = passes if objects == "sufficient" else touching  # the objects P "overlaps"
+    n_counted = counted.sum(dim=1)
+    # Where exactly one object is counted, argmax finds it (its only True entry); elsewhere the value is unused.
+    only_box = counted.to(torch.uint8).argmax(dim=1)
+    single = n_counted == 1
     single_passes = single & passes.gather(1, only_box[:, None]).squeeze(1)
-    labels[single] = -1 if partial == "exclude" else num_classes
+    labels[touching.any(dim=1)] = -1 if partial == "exclude" else num_classes
     labels[single_passes] = box_labels[only_box[single_passes]]
     labels[single & difficult[only_box]] = -1
-    labels[n_touching >= 2] = -1
+    labels[n_counted >= 2] = -1
     return labels
 
 

@@ -34,3 +34,8 @@ def test_real_data_has_nothing_to_calibrate(tmp_path):
     write_vocdevkit(tmp_path, "2012")
     run = resolve("full", tmp_path, "cpu", 0, tmp_path / "runs", None)
     assert calibration.targets_table(run).empty
+
+
+def test_t3_floor_is_three_times_chance_capped_at_the_papers_weakest_class():
+    # a rare class (chance 0.05) must beat 0.15; person (chance 0.31) need not reach 0.93, only bottle's 0.475
+    assert calibration.t3_floor([0.05, 0.31]).tolist() == pytest.approx([0.15, 0.475])

@@ -133,8 +133,13 @@ def test_label_background_and_touching_edges():
 
 
 def test_label_several_objects_excluded_even_same_class():
-    assert _label([[0, 0, 10, 5], [9, 9, 30, 30]], [3, 4]) == -1  # first passes, second only grazes
-    assert _label([[0, 0, 5, 5], [5, 5, 10, 10]], [3, 3]) == -1  # two boxes of the same class = two objects
+    grazed = [[0, 0, 10, 5], [9, 9, 30, 30]]  # the first passes both thresholds, the second only grazes the patch
+    assert _label(grazed, [3, 4]) == 3  # "sufficient" (default): a grazing box is not an object P overlaps
+    assert _label(grazed, [3, 4], objects="touch") == -1  # "touch": every touching box is one
+    for objects in ("sufficient", "touch"):  # two boxes of the same class, both passing = two objects
+        assert _label([[0, 0, 5, 5], [5, 5, 10, 10]], [3, 3], objects=objects) == -1
+    with pytest.raises(ConfigError, match="objects must be"):
+        _label(grazed, [3, 4], objects="any")
 
 
 def test_label_difficult_policies():
@@ -150,27 +155,29 @@ def test_label_difficult_policies():
         _label([box], [3], difficult=difficult, difficult_policy="skip")
 
 
-def _slow_label(patch, boxes, labels, difficult, partial):
-    inter = []
-    for box in boxes:
+def _slow_label(patch, boxes, labels, difficult, partial, objects):
+    area_p = (patch[2] - patch[0]) * (patch[3] - patch[1])
+    inter, passing = [], []
+    for j, box in enumerate(boxes):
         w = max(0.0, min(patch[2], box[2]) - max(patch[0], box[0]))
         h = max(0.0, min(patch[3], box[3]) - max(patch[1], box[1]))
         inter.append(w * h)
+        if w * h >= 0.2 * area_p and w * h >= 0.6 * (box[2] - box[0]) * (box[3] - box[1]):
+            passing.append(j)
     touched = [j for j, a in enumerate(inter) if a > 0]
     if not touched:
         return NUM
-    if len(touched) > 1 or difficult[touched[0]]:
+    counted = passing if objects == "sufficient" else touched
+    if len(counted) > 1 or (len(counted) == 1 and difficult[counted[0]]):
         return -1
-    j = touched[0]
-    area_p = (patch[2] - patch[0]) * (patch[3] - patch[1])
-    area_b = (boxes[j][2] - boxes[j][0]) * (boxes[j][3] - boxes[j][1])
-    if inter[j] >= 0.2 * area_p and inter[j] >= 0.6 * area_b:
-        return labels[j]
+    if len(counted) == 1 and counted[0] in passing:
+        return labels[counted[0]]
     return -1 if partial == "exclude" else NUM
 
 
+@pytest.mark.parametrize("objects", ["sufficient", "touch"])
 @pytest.mark.parametrize("partial", ["exclude", "background"])
-def test_label_matches_slow_reference(partial):
+def test_label_matches_slow_reference(partial, objects):
     gen = torch.Generator().manual_seed(0)
     patches = tile_patches(200, 150).double()
     for _ in range(5):
@@ -179,10 +186,11 @@ def test_label_matches_slow_reference(partial):
         boxes = torch.cat([corners, corners + sizes], dim=1).double()
         labels = torch.randint(0, NUM, (4,), generator=gen)
         difficult = torch.rand(4, generator=gen) < 0.3
-        fast = label_patches(patches, boxes, labels, NUM, difficult, partial=partial)
-        slow = [_slow_label(p, boxes.tolist(), labels.tolist(), difficult.tolist(), partial) for p in patches.tolist()]
+        fast = label_patches(patches, boxes, labels, NUM, difficult, partial=partial, objects=objects)
+        slow = [_slow_label(p, boxes.tolist(), labels.tolist(), difficult.tolist(), partial, objects)
+                for p in patches.tolist()]
         assert fast.tolist() == slow
-    assert set(fast.tolist()) >= {-1, NUM}
+    assert NUM in fast.tolist() and len(set(fast.tolist())) > 2  # background, and at least two other labels
 
 
 def test_label_bad_inputs():

@@ -21,6 +21,7 @@ class Cvpr14Config:
     min_overlap: float = 0.5
     overlap_measure: str = "iou"
     partial: str = "exclude"
+    objects: str = "sufficient"  # which boxes a patch "overlaps": passing both thresholds, or any touching one
     difficult_policy: str = "ignore"
     # (year, train split, validation split, test split); validation "holdout:<f>" = a seeded fraction f of train
     table1_splits: tuple[str, ...] = ("2007", "train", "val", "test")
@@ -62,7 +63,8 @@ class Cvpr14Config:
     # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
     ACCEPTS: ClassVar[dict[str, Accepts]] = {
         "scales": POSITIVE, "min_overlap": FRACTION, "overlap_measure": one_of("iou", "side"),
-        "partial": one_of("exclude", "background"), "difficult_policy": one_of("ignore", "include", "drop"),
+        "partial": one_of("exclude", "background"),
+        "objects": one_of("sufficient", "touch"), "difficult_policy": one_of("ignore", "include", "drop"),
         "head_hidden": at_least(1), "dropout": Accepts(0, 1, high_open=True), "background_fraction": FRACTION,
         "lr": POSITIVE, "momentum": FRACTION, "batch_size": at_least(1), "max_epochs": at_least(1),
         "scratch_lr": POSITIVE, "scratch_batch_size": at_least(1), "scratch_max_epochs": at_least(1),
@@ -94,7 +96,7 @@ class Cvpr14Config:
 
     def tiling_key(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("scales", "min_overlap", "overlap_measure", "partial",
-                                              "difficult_policy")}
+                                              "difficult_policy", "objects")}
 
     def head_key(self) -> dict[str, Any]:
         keys = ("head_hidden", "dropout", "background_fraction", "lr", "momentum", "weight_decay", "batch_size",

@@ -105,7 +105,7 @@ def build_patch_set(data_root: Path, year: str, split: str, ids: list[str], cfg:
             width, height = target["size"]
             tiles = tile_patches(width, height, cfg.scales, cfg.min_overlap, cfg.overlap_measure)
             labels.append(label_patches(tiles, target["boxes"], target["labels"], NUM_CLASSES, target["difficult"],
-                                        cfg.partial, cfg.difficult_policy))
+                                        cfg.partial, cfg.difficult_policy, cfg.objects))
             patches.append(tiles)
             index.append(torch.full((len(tiles),), n, dtype=torch.int64))
             sizes.append((width, height))

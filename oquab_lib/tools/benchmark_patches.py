@@ -45,7 +45,7 @@ def synthetic_scenes(variant: str, count: int, seed: int = 0) -> list[Scene]:
 
 def tiling_config(profile: str) -> Cvpr14Config:
     """The tiling settings (scales, overlap, labelling rule) of a profile's CVPR'14 section."""
-    keep = ("scales", "min_overlap", "overlap_measure", "partial")
+    keep = ("scales", "min_overlap", "overlap_measure", "partial", "objects")
     return Cvpr14Config.from_section({k: v for k, v in PROFILES[profile]["cvpr14"].items() if k in keep})
 
 
@@ -53,7 +53,8 @@ def _tile_and_label(scenes: list[Scene], cfg: Cvpr14Config) -> PatchSet:
     patches, labels, index = [], [], []
     for n, (image, boxes, box_labels) in enumerate(scenes):
         tiles = tile_patches(image.shape[2], image.shape[1], cfg.scales, cfg.min_overlap, cfg.overlap_measure)
-        labels.append(label_patches(tiles, boxes, box_labels, 20, None, cfg.partial, cfg.difficult_policy))
+        labels.append(label_patches(tiles, boxes, box_labels, 20, None, cfg.partial, cfg.difficult_policy,
+                                    cfg.objects))
         patches.append(tiles)
         index.append(torch.full((len(tiles),), n))
     return PatchSet("bench", {}, [str(n) for n in range(len(scenes))], [], torch.zeros(len(scenes), 2),
