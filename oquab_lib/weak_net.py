@@ -144,7 +144,7 @@ class WeakNet(nn.Module):
     ``backbone``: C1..FC7 of ``source`` as convolutions (FC8 dropped), ``[B, fc_width, h, w]``. ``adaptation``:
     Dropout2d -> 3x3 conv (pad 1) to ``hidden`` -> ReLU -> Dropout2d -> 3x3 conv (pad 1) to K score maps. Then global
     pooling. With ``freeze_backbone=True`` (default) only the adaptation layers train; the backbone then has
-    ``requires_grad=False`` and stays in eval mode (FC6/FC7 dropout off), as in :class:`~oquab_lib.models.TransferNet`.
+    ``requires_grad=False`` and stays in eval mode (FC6/FC7 dropout off), as in :class:`~oquab_lib.transfer.TransferNet`.
     ``freeze_backbone=False`` fine-tunes every layer (backbone dropout on in training). ``source`` is copied.
     """
 

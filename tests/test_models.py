@@ -10,8 +10,6 @@ from oquab_lib.models import (
     ALEXNET_SPECS,
     IMAGENET_MEAN,
     IMAGENET_STD,
-    TransferHead,
-    TransferNet,
     build_alexnet,
     count_flops,
     count_parameters,
@@ -20,6 +18,7 @@ from oquab_lib.models import (
     load_imagenet_weights,
     normalization,
 )
+from oquab_lib.transfer import TransferHead, TransferNet
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -9,7 +9,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from oquab_lib.cache import load_state_dict
-from oquab_lib.train import CHECKPOINT_NAME, EarlyStopping, PlateauRule, evaluate, fit, topk_correct
+from oquab_lib.stopping import EarlyStopping, PlateauRule
+from oquab_lib.train import CHECKPOINT_NAME, evaluate, fit, topk_correct
 
 
 def _data() -> TensorDataset:

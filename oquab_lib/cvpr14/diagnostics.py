@@ -48,7 +48,8 @@ from oquab_lib.cvpr14.tables import (
     table_data,
 )
 from oquab_lib.data.splits import resolve_splits
-from oquab_lib.models import TransferHead, TransferNet, normalization, use_band_lrn
+from oquab_lib.models import normalization, use_band_lrn
+from oquab_lib.transfer import TransferHead, TransferNet
 
 PAPER_RATIO = 1_200_000 / 5_717  # ILSVRC-2012 train images per VOC 2012 train image (about 210)
 FRACTIONS = (0.25, 0.5, 1.0, 2.0)  # multiples of Table 2's training split (1 = Table 2 itself)

@@ -9,7 +9,7 @@ For one set of VOC images (a split, or the part of a split a hold-out leaves):
    ``roi_align`` gives on each image alone, whose bilinear sampling clamps at the border);
 3. :func:`patch_features` -- FC7 of every patch through a *frozen* source network. C1..FC7 never change while the
    heads train, so each patch's FC7 is computed once per source network and reused by every head (seeds, ablations).
-   This is the same math as training the head on top of the frozen net (:class:`~oquab_lib.models.TransferNet` keeps
+   This is the same math as training the head on top of the frozen net (:class:`~oquab_lib.transfer.TransferNet` keeps
    frozen layers in eval mode, dropout off) *provided there is no jitter*: the paper jittered patches (Krizhevsky's
    random crops); we do not, which is what makes the features cacheable.
 

@@ -8,7 +8,7 @@ Training (Sec. 3.2): the head (FCa + ReLU + dropout + FCb, softmax over 20 class
 from every object patch plus a random 10 % of the background patches. The 10 % is *re-drawn every epoch* (seeded), our
 reading of "SGD mini-batches come from this re-sampled set": over the epochs the head sees most background patches
 while each epoch stays balanced. The rate is divided by 10 when the training loss plateaus, and training stops after
-the third drop (:class:`oquab_lib.train.PlateauRule`, ``max_epochs`` as a safety cap). Heads train on cached FC7
+the third drop (:class:`oquab_lib.stopping.PlateauRule`, ``max_epochs`` as a safety cap). Heads train on cached FC7
 features (:mod:`oquab_lib.cvpr14.features`); NO PRETRAIN trains the whole network on crops.
 
 Evaluation: per image patch probabilities -> :func:`oquab_lib.cvpr14.scores.aggregate_scores_batched` -> ``[N, 20]`` -> Pascal VOC AP per
@@ -46,16 +46,12 @@ from oquab_lib.cvpr14.scores import ap_fractions, image_scores, select_k
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.data.splits import resolve_splits
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import (
-    TransferHead,
-    TransferNet,
-    normalization,
-    seeded,
-    use_band_lrn,
-)
+from oquab_lib.models import normalization, seeded, use_band_lrn
 from oquab_lib.patches import resample_background
 from oquab_lib.session import ensure_data
-from oquab_lib.train import PlateauRule, fit
+from oquab_lib.stopping import PlateauRule
+from oquab_lib.train import fit
+from oquab_lib.transfer import TransferHead, TransferNet
 
 NUM_CLASSES = len(VOC_CLASSES)
 NO_PRETRAIN = "NO PRETRAIN"

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from oquab_lib.config import Run
 from oquab_lib.errors import ConfigError
-from oquab_lib.schema import FRACTION, POSITIVE, Accepts, at_least, from_section, one_of
+from oquab_lib.schema import POSITIVE, Accepts, at_least, from_section, one_of
 from oquab_lib.weak_net import POOLINGS
 
 KINDS = ("weak", "strong_weak", "full_images")

@@ -19,7 +19,12 @@ from oquab_lib.cvpr15.config import Cvpr15Config, config, seeds
 from oquab_lib.cvpr15.inputs import shared_inputs
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15.strong import heatmap_predictions
-from oquab_lib.cvpr15.tables import baseline_points, coco_unavailable, frame_factors, weak_model
+from oquab_lib.cvpr15.tables import (
+    baseline_points,
+    coco_unavailable,
+    frame_factors,
+    weak_model,
+)
 from oquab_lib.localize import pointing_accuracy
 
 # Published pointing-game accuracies (%) on real images (Zhang et al., ECCV 2016, all test images): the

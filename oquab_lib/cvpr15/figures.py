@@ -20,7 +20,12 @@ from torch import Tensor
 from oquab_lib.config import Run
 from oquab_lib.cvpr15.config import config, seeds
 from oquab_lib.cvpr15.data import ImageSet, scaled_shape, to_network_input
-from oquab_lib.cvpr15.inputs import compute_threads, image_set, shared_inputs, source_network
+from oquab_lib.cvpr15.inputs import (
+    compute_threads,
+    image_set,
+    shared_inputs,
+    source_network,
+)
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15.strong import patch_head, patch_heatmaps
 from oquab_lib.cvpr15.tables import frame_factors, weak_model

@@ -36,8 +36,9 @@ from oquab_lib.cvpr15.predict import C5Batch, c5_batches
 from oquab_lib.cvpr15.train import PatchHead
 from oquab_lib.heatmaps import patch_heatmap
 from oquab_lib.localize import heatmap_argmax_points
-from oquab_lib.models import TransferHead, use_band_lrn
+from oquab_lib.models import use_band_lrn
 from oquab_lib.patches import label_patches, resample_background
+from oquab_lib.transfer import TransferHead
 from oquab_lib.weak_net import ConvAlexNet, fc_to_conv
 
 BACKGROUND_FRACTION = 0.1  # CVPR'14: keep a random 10 % of the background patches

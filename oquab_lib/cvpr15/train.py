@@ -10,7 +10,7 @@ frozen trunk and ``cache_trunk`` (quick, smoke) the factor is drawn among ``trai
 training reads the trunk's C5 maps, computed once per source network (:mod:`oquab_lib.cvpr15.trunk`). The validation
 set is the tail of the *training* split (``val_fraction``); after every epoch the val mAP is measured and the best
 epoch's weights are the result (model selection never sees a test image). With ``patience`` the run stops when the
-val mAP has not improved for that many epochs (:class:`oquab_lib.train.EarlyStopping`, ``epochs`` the cap): the
+val mAP has not improved for that many epochs (:class:`oquab_lib.stopping.EarlyStopping`, ``epochs`` the cap): the
 pre-registered training-budget rule of the Mini world chapter's Calibration section, "every network, every row
 alike, trains until its validation metric has not improved for a fixed patience". A checkpoint after every epoch
 (:func:`oquab_lib.train.fit`) makes an interrupted run resume to the same final weights. Three kinds of model:
@@ -38,14 +38,21 @@ from torch import Tensor, nn
 
 from oquab_lib import cache, distributed
 from oquab_lib.config import Run
-from oquab_lib.cvpr15.config import KINDS, PAPER_SNAPSHOT_ITERATIONS, PAPER_TOTAL_ITERATIONS, Cvpr15Config
+from oquab_lib.cvpr15.config import (
+    KINDS,
+    PAPER_SNAPSHOT_ITERATIONS,
+    PAPER_TOTAL_ITERATIONS,
+    Cvpr15Config,
+)
 from oquab_lib.cvpr15.data import ImageSet, WeakBatches, train_val_split
 from oquab_lib.cvpr15.inputs import compute_threads, image_set, source_network
 from oquab_lib.cvpr15.predict import C5Batch, c5_batches, mean_ap, predict
 from oquab_lib.cvpr15.trunk import TrunkMaps, cached_train_maps, train_factors
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import AlexNet, TransferHead, normalization, use_band_lrn
-from oquab_lib.train import CHECKPOINT_NAME, EarlyStopping, fit
+from oquab_lib.models import AlexNet, normalization, use_band_lrn
+from oquab_lib.stopping import EarlyStopping
+from oquab_lib.train import CHECKPOINT_NAME, fit
+from oquab_lib.transfer import TransferHead
 from oquab_lib.weak_net import FromC5, WeakNet, weak_loss
 
 
@@ -134,7 +141,7 @@ def _fit_weak(net: WeakNet, cfg: Cvpr15Config, kind: str, train: ImageSet, val: 
     """Train ``net`` in ``work`` (resuming from its checkpoint); the best epoch's weights go to ``work/best.pt``.
 
     ``maps``: the frozen trunk's C5 maps of ``train`` (:mod:`oquab_lib.cvpr15.trunk`): the loader then gives C5
-    batches at those factors and only FC6 onwards runs. Stops early by :class:`~oquab_lib.train.EarlyStopping` when
+    batches at those factors and only FC6 onwards runs. Stops early by :class:`~oquab_lib.stopping.EarlyStopping` when
     ``cfg.patience`` is set (the same rule for every row); ``epochs`` is then the cap.
     """
     whole = kind == "full_images"

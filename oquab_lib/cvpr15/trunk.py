@@ -37,7 +37,13 @@ from torch import Tensor
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
 from oquab_lib import cache
-from oquab_lib.cvpr15.data import ImageSet, resize_uint8, scaled_shape, size_groups, to_network_input
+from oquab_lib.cvpr15.data import (
+    ImageSet,
+    resize_uint8,
+    scaled_shape,
+    size_groups,
+    to_network_input,
+)
 from oquab_lib.errors import ConfigError
 from oquab_lib.models import AlexNet, normalization, use_band_lrn
 

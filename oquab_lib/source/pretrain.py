@@ -50,7 +50,8 @@ from oquab_lib.source.data import (
     folder_loaders,
     variant_leaves,
 )
-from oquab_lib.train import PlateauRule, evaluate, fit
+from oquab_lib.stopping import PlateauRule
+from oquab_lib.train import evaluate, fit
 
 __all__ = [
     "VARIANTS", "SourceConfig", "SourceResult", "pretrain_source", "train_source", "load_source_network",

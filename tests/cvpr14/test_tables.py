@@ -30,7 +30,8 @@ from oquab_lib.cvpr14.tables import (
 )
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import TransferHead, TransferNet, normalization, seeded
+from oquab_lib.models import normalization, seeded
+from oquab_lib.transfer import TransferHead, TransferNet
 from tests.fixtures import cvpr14_run
 
 pytestmark = pytest.mark.usefixtures("one_thread")

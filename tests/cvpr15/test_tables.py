@@ -119,7 +119,11 @@ def test_seeds_in_two_processes_give_the_serial_table(cvpr15_world, tmp_path):
 
 
 def test_comparisons_for_the_verdicts_are_indexed_by_seed():
-    from oquab_lib.cvpr15.tables import ablation_comparisons, location_comparisons, seed_values
+    from oquab_lib.cvpr15.tables import (
+        ablation_comparisons,
+        location_comparisons,
+        seed_values,
+    )
 
     table = pd.DataFrame([{"ablation": "pool", "setting": s, "seed": seed, "classification mAP": m + seed}
                           for s, m in (("max", 50), ("avg", 40)) for seed in (1, 0)])

@@ -21,7 +21,8 @@ from oquab_lib.cvpr15.train import (
     train_weak,
 )
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import TransferHead, build_alexnet
+from oquab_lib.models import build_alexnet
+from oquab_lib.transfer import TransferHead
 from tests.fixtures import cvpr15_run
 
 pytestmark = pytest.mark.usefixtures("one_thread")

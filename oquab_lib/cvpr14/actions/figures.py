@@ -32,8 +32,9 @@ from oquab_lib.data.classes import VOC_ACTIONS
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.voc import voc_year_dir
 from oquab_lib.heatmaps import overlay, patch_heatmap
-from oquab_lib.models import AlexNet, TransferNet, normalization
+from oquab_lib.models import AlexNet, normalization
 from oquab_lib.patches import crop_patches, tile_patches
+from oquab_lib.transfer import TransferNet
 
 __all__ = ["image_heatmaps", "action_heatmaps", "heatmap_figure"]
 

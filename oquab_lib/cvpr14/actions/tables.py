@@ -13,10 +13,10 @@ Pipeline (Sec. 4.3 of the paper), with the choices the paper leaves open marked 
 - **Models.** NO PRETRAIN: the same AlexNet from random initialisation (by default He init, as our source nets get
   from :func:`oquab_lib.source.pretrain.init_weights`: PyTorch's default init leaves the loss flat at log 10 for many epochs,
   and the plateau rule then stops training before it starts), every layer trained. PRE-1512: C1..FC7 of the source
-  net frozen, FCa + FCb trained. PRE-1512U: FC6, FC7, FCa, FCb trained (:class:`oquab_lib.models.TransferNet`). LRN
+  net frozen, FCa + FCb trained. PRE-1512U: FC6, FC7, FCa, FCb trained (:class:`oquab_lib.transfer.TransferNet`). LRN
   layers run as :class:`oquab_lib.models.BandLRN` (same function, about twice faster on CPU).
 - **Training** (*ours* where the paper is silent): SGD, lr 0.01, momentum 0.9, weight decay 5e-4, cross-entropy,
-  :class:`oquab_lib.train.PlateauRule` (divide by 10 on a plateau, stop after three drops; ``epochs`` is a cap).
+  :class:`oquab_lib.stopping.PlateauRule` (divide by 10 on a plateau, stop after three drops; ``epochs`` is a cap).
   Jitter as in source training: a ``crop x crop`` window of the ``R x R`` patch and a horizontal flip, drawn per sample
   and epoch from a grid of ``jitter_grid²`` window positions x 2 flips (a finite set, so the output of a frozen trunk
   can be computed once per view and cached: ``cache_features``).
@@ -63,7 +63,6 @@ from oquab_lib.errors import ConfigError, DataError
 from oquab_lib.metrics import voc_ap
 from oquab_lib.models import (
     AlexNet,
-    TransferNet,
     build_alexnet,
     default_weights_path,
     normalization,
@@ -74,7 +73,9 @@ from oquab_lib.source.pretrain import (
     pretrain_source,
     torchvision_alexnet_1000C,
 )
-from oquab_lib.train import PlateauRule, fit
+from oquab_lib.stopping import PlateauRule
+from oquab_lib.train import fit
+from oquab_lib.transfer import TransferNet
 
 __all__ = ["METHODS", "ActionsConfig", "build_action_net", "train_action_net", "table3"]
 
