@@ -63,7 +63,7 @@ report.claims_display(claims)
 # %%
 with session.cache_summary():
     targets = calibration.targets_table(run)
-targets
+calibration.targets_display(targets)
 
 # %% [markdown]
 # **How firm are these verdicts?** The same seed on the same machine gives the same numbers, to the last digit. On

@@ -130,3 +130,14 @@ def targets_table(run: Run) -> pd.DataFrame:
     rows = [ratio_row(run, tables), *baseline_rows(run, tables["table1"]), context_row(run), pointing_row(run),
             spread_row(run, tables)]
     return pd.DataFrame(rows, columns=COLUMNS).set_index("target")
+
+
+def targets_display(table: pd.DataFrame) -> "pd.io.formats.style.Styler":
+    """The targets table for the book: what is wanted and measured first, ``met`` coloured, long text wrapped (the
+    book's tables do not wrap by default) so that it fits the page."""
+    shown = table.reset_index()[["target", "wanted", "measured", "met", "measured on", "real value (source)"]]
+    colours = {"yes": "#d9f2d9", "no": "#f8d7da", "n/a": "#fff3cd"}
+    styler = shown.style.hide(axis="index")
+    styler = styler.set_properties(subset=["target", "wanted", "measured", "measured on", "real value (source)"],
+                                   **{"white-space": "normal", "min-width": "8em"})
+    return styler.map(lambda value: f"background-color: {colours.get(value, '')}", subset=["met"])

@@ -27,6 +27,8 @@ def test_every_target_is_measured_with_a_verdict(world, tmp_path):
     assert "table1 " in table.loc["T1 source : target", "measured"]
     assert table.loc["T6 seed spread", "met"] in {"yes", "no"}  # two seeds: a spread
     assert calibration.targets_table(run).equals(table)  # warm: read from the cache, same numbers
+    html = calibration.targets_display(table).to_html()
+    assert "white-space: normal" in html and "T5 pointing game" in html
 
 
 def test_real_data_has_nothing_to_calibrate(tmp_path):
