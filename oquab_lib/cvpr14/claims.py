@@ -49,7 +49,11 @@ def scratch_sentence(table: pd.DataFrame, paper: pd.DataFrame, count: int = 4) -
     means = table.groupby(level="method")["mAP"].mean()
     gap = means["NO PRETRAIN"] - means.drop("NO PRETRAIN").mean()
     paper_gap = paper.loc["NO PRETRAIN", "mAP"] - paper.loc[paper.index.str.startswith("PRE-"), "mAP"].mean()
-    ahead = ", ".join(f"{c} ({v:+.1f})" for c, v in lead[::-1][:count].items())
+    best = lead[::-1][:count]
+    # "leads" only on classes where NO PRETRAIN is ahead; when it is behind on every class, where it comes closest
+    leading = best[best > 0] if (best > 0).any() else best
+    words = "leads on" if (best > 0).any() else "comes closest on (it is behind on every class)"
+    ahead = ", ".join(f"{c} ({v:+.1f})" for c, v in leading.items())
     behind = ", ".join(f"{c} ({v:+.1f})" for c, v in lead[:count].items())
     return (f"NO PRETRAIN's mAP is {gap:+.1f} points from the mean of the pretrained rows (paper: {paper_gap:+.1f}). "
-            f"Per class, NO PRETRAIN leads most on: {ahead}; the pretrained rows lead most on: {behind}.")
+            f"Per class, NO PRETRAIN {words}: {ahead}; the pretrained rows lead most on: {behind}.")

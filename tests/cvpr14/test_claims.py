@@ -38,6 +38,12 @@ def test_scratch_sentence_comes_from_the_numbers():
     text = claims.scratch_sentence(TABLE, paper_table("cvpr14_table2"), count=1)
     assert text.startswith("NO PRETRAIN's mAP is ") and "(paper: -8.4)" in text  # 70.9 - mean(78.7, 76.3, 82.8)
     assert claims.scratch_lead(TABLE.drop(index="NO PRETRAIN", level="method")) is None
+    # a class where NO PRETRAIN is behind is never listed as one it "leads on"
+    words = "leads on" if (lead > 0).any() else "comes closest on (it is behind on every class)"
+    assert f"NO PRETRAIN {words}: " in text
+    behind_everywhere = TABLE.copy()
+    behind_everywhere.loc["NO PRETRAIN"] = 0.0
+    assert "comes closest on" in claims.scratch_sentence(behind_everywhere, paper_table("cvpr14_table2"))
 
 
 def test_scratch_lead_leaves_out_classes_without_ap():
