@@ -21,8 +21,14 @@ from oquab_lib.cvpr14.config import config as cvpr14_config
 from oquab_lib.cvpr14.config import seeds as cvpr14_seeds
 from oquab_lib.cvpr14.diagnostics import source_images
 from oquab_lib.cvpr14.scores import ap_fractions
-from oquab_lib.cvpr14.tables import TableData, evaluate_entry, method_entry, table_data
-from oquab_lib.cvpr15.context import CHANCE, RENDERS, context_table
+from oquab_lib.cvpr14.tables import (
+    TableData,
+    evaluate_entry,
+    method_entry,
+    run_table,
+    table_data,
+)
+from oquab_lib.cvpr15.context import chance_aps, context_table, t4_means
 from oquab_lib.cvpr15.diagnostics import pointing_table
 from oquab_lib.data.classes import VOC_CLASSES
 
@@ -65,8 +71,7 @@ def baseline_rows(run: Run, data: TableData) -> list[dict]:
                 for seed in cvpr14_seeds(run)]
     val_map = float(np.mean([m for m, _ in measured]))
     class_aps = pd.DataFrame([aps for _, aps in measured]).mean(axis=0).to_numpy()  # NaN: no positive image
-    labels = np.asarray(data.sets["val"].image_labels)
-    chance = (labels == 1).sum(0) / np.maximum((labels != 0).sum(0), 1)
+    chance = chance_aps(data.sets["val"].image_labels)
     floor = t3_floor(chance)
     ratio = class_aps / np.where(chance > 0, floor, np.nan)  # < 1: below the class's floor
     worst = int(np.nanargmin(ratio))
@@ -87,9 +92,7 @@ def context_row(run: Run) -> dict:
     table = context_table(run)
     if table.empty:
         return _row("T4 objects > context > chance", "-", "-", table.attrs.get("skipped", "not measured"), None, "-")
-    mean = table.groupby(["model", "render"])["mAP"].mean()
-    obj, ctx = mean[(BASELINE, RENDERS["object"])], mean[(BASELINE, RENDERS["context"])]
-    chance = mean[(CHANCE, RENDERS["full"])]
+    obj, ctx, _, chance = t4_means(table, BASELINE)
     return _row("T4 objects > context > chance", "VOC 2012 analog val, re-rendered", "object > context > chance",
                 f"{obj:.1f} > {ctx:.1f} > {chance:.1f} mAP", bool(obj > ctx > chance),
                 "Zhu, Xie & Yuille, IJCAI 2017")
@@ -105,14 +108,10 @@ def pointing_row(run: Run) -> dict:
                 "centre 69.5 % vs CNN maps 80-90 % on VOC 2007 test (Zhang et al., ECCV 2016)")
 
 
-def spread_row(run: Run, tables: dict[str, TableData]) -> dict:
+def spread_row(run: Run) -> dict:
     """T6: the standard deviation over source seeds of PRE-1000C's test mAP, Tables 1 and 2 (the larger)."""
-    cfg = cvpr14_config(run)
-    spreads = {}
-    for name, data in tables.items():
-        maps = [100 * np.nanmean(evaluate_entry(method_entry(run, data, BASELINE, seed, cfg, progress=False),
-                                                data)[2]) for seed in cvpr14_seeds(run)]
-        spreads[name] = float(np.std(maps, ddof=1)) if len(maps) > 1 else float("nan")
+    spreads = {name: float(run_table(run, name, methods=(BASELINE,), progress=False)["mAP"].std(ddof=1))
+               for name in ("table1", "table2")}  # one seed: NaN
     text = ", ".join(f"{name} {spread:.1f}" for name, spread in spreads.items())
     met = None if np.isnan(list(spreads.values())).any() else max(spreads.values()) <= MAX_SPREAD  # one seed: n/a
     return _row("T6 seed spread", "PRE-1000C test mAP, std over seeds", f"<= {MAX_SPREAD} mAP", text, met,
@@ -128,7 +127,7 @@ def targets_table(run: Run) -> pd.DataFrame:
     cfg = cvpr14_config(run)
     tables = {name: table_data(run, name, cfg, progress=False) for name in ("table1", "table2")}
     rows = [ratio_row(run, tables), *baseline_rows(run, tables["table1"]), context_row(run), pointing_row(run),
-            spread_row(run, tables)]
+            spread_row(run)]
     return pd.DataFrame(rows, columns=COLUMNS).set_index("target")
 
 

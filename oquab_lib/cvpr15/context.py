@@ -83,11 +83,16 @@ def weak_val_map(run: Run, cfg: Cvpr15Config, seed: int, data_root: Path, split:
     return mean_ap(saved["scores"], saved["labels"])
 
 
-def chance_map(labels) -> float:
-    """mAP (%) of a random ranking: per class with a positive image, positives / images with a known label."""
+def chance_aps(labels) -> np.ndarray:
+    """AP (fraction) of a random ranking per class ``[C]``: positives / images with a known label (0 without any)."""
     labels = np.asarray(labels)
-    positives, known = (labels == 1).sum(0), (labels != 0).sum(0)
-    return float(100 * np.mean(positives[positives > 0] / known[positives > 0]))
+    return (labels == 1).sum(0) / np.maximum((labels != 0).sum(0), 1)
+
+
+def chance_map(labels) -> float:
+    """mAP (%) of a random ranking over the classes with a positive image (:func:`chance_aps`)."""
+    chance = chance_aps(labels)
+    return float(100 * np.mean(chance[chance > 0]))
 
 
 def context_table(run: Run, progress: bool = False) -> pd.DataFrame:
@@ -142,14 +147,19 @@ def t4_sentence(table: pd.DataFrame, model: str = "PRE-1000C") -> str:
     above chance (means over seeds)."""
     if table.empty:
         return f"T4 not measured: {table.attrs.get('skipped', 'no rows')}."
-    mean = table.groupby(["model", "render"])["mAP"].mean()
-    obj, ctx, chance = (mean[(model, RENDERS["object"])], mean[(model, RENDERS["context"])],
-                        mean[(CHANCE, RENDERS["full"])])
+    obj, ctx, full, chance = t4_means(table, model)
     met = obj > ctx > chance
     return (f"T4 (objects carry more signal than context), on {table.attrs['images']} validation images: {model} "
-            f"scores {obj:.1f} mAP on object-only renders, "
-            f"{ctx:.1f} on context-only ones and {mean[(model, RENDERS['full'])]:.1f} on the full scenes; chance is "
-            f"{chance:.1f}. The target (object-only > context-only > chance) is {'met' if met else 'not met'}.")
+            f"scores {obj:.1f} mAP on object-only renders, {ctx:.1f} on context-only ones and {full:.1f} on the full "
+            f"scenes; chance is {chance:.1f}. The target (object-only > context-only > chance) is "
+            f"{'met' if met else 'not met'}.")
+
+
+def t4_means(table: pd.DataFrame, model: str = "PRE-1000C") -> tuple[float, float, float, float]:
+    """``model``'s mean mAP over seeds on object-only, context-only and full renders, and chance (target T4)."""
+    mean = table.groupby(["model", "render"])["mAP"].mean()
+    return (float(mean[(model, RENDERS["object"])]), float(mean[(model, RENDERS["context"])]),
+            float(mean[(model, RENDERS["full"])]), float(mean[(CHANCE, RENDERS["full"])]))
 
 
 def example_figure(run: Run, count: int = 4, progress: bool = False) -> plt.Figure:
