@@ -45,7 +45,7 @@ frame = (f"points and boxes rescaled so that each image's largest side is {setti
          if settings.location_frame else "original pixels")
 print(f"profile {run.profile}: location on VOC{settings.voc_year} {settings.location_split!r} and COCO "
       f"{settings.coco_test_split!r}; tolerance {settings.tolerance:g} px ({frame}); test scales "
-      f"{settings.test_scales}; seeds {cvpr15.seeds(run)}; device {run.device}")
+      f"{settings.test_scales}; seeds {cvpr15.seeds(cvpr15.location_run(run))}; device {run.device}")
 
 # %% [markdown]
 # ## Our tables

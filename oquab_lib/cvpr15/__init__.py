@@ -7,7 +7,7 @@ COCO and ablation tables · ``figures`` the figures. A chapter calls ``cvpr15.co
 then a table function.
 """
 
-from oquab_lib.cvpr15.config import Cvpr15Config, config, seeds
+from oquab_lib.cvpr15.config import Cvpr15Config, config, location_run, seeds
 from oquab_lib.cvpr15.tables import (
     LOCATION_METHODS,
     METHODS,
@@ -28,7 +28,8 @@ from oquab_lib.cvpr15.tables import (
 )
 
 __all__ = [
-    "Cvpr15Config", "config", "seeds", "METHODS", "LOCATION_METHODS", "voc_classification_table", "strong_provenance",
+    "Cvpr15Config", "config", "seeds", "location_run", "METHODS", "LOCATION_METHODS", "voc_classification_table",
+    "strong_provenance",
     "per_method", "summary", "location_table", "coco_classification_table", "headline_table", "ablation_table",
     "ablation_summary", "ablation_claims", "ablation_comparisons", "weak_model", "seed_values", "location_comparisons",
 ]

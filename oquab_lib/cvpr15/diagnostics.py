@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from oquab_lib.config import Run
-from oquab_lib.cvpr15.config import Cvpr15Config, config, seeds
+from oquab_lib.cvpr15.config import Cvpr15Config, config, location_run, seeds
 from oquab_lib.cvpr15.inputs import shared_inputs
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15.strong import heatmap_predictions
@@ -58,8 +58,9 @@ def pointing_table(run: Run, *, datasets: tuple[str, ...] = ("voc", "coco"), pro
     """Pointing-game accuracy (%) per dataset, method and seed: ``dataset, method, seed, pointing %``.
 
     Reads the predictions the location table cached (computes them on a cold cache). COCO rows are left out when the
-    location table left them out (no COCO tree).
+    location table left them out (no COCO tree). Seeds: ``cvpr15.location_seeds``, as the location table's.
     """
+    run = location_run(run)
     cfg = config(run)
     if "coco" in datasets and coco_unavailable(run, cfg):
         datasets = tuple(d for d in datasets if d != "coco")

@@ -31,7 +31,7 @@ from torch import Tensor
 
 from oquab_lib import cache
 from oquab_lib.config import Run
-from oquab_lib.cvpr15.config import Cvpr15Config, config, seeds
+from oquab_lib.cvpr15.config import Cvpr15Config, config, location_run, seeds
 from oquab_lib.cvpr15.inputs import shared_inputs, source_network
 from oquab_lib.cvpr15.predict import class_aps
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
@@ -238,7 +238,8 @@ def _location_seed_rows(run: Run, cfg: Cvpr15Config, seed: int, progress: bool, 
 
 def location_table(run: Run, *, datasets: tuple[str, ...] = ("voc", "coco"), progress: bool = True) -> pd.DataFrame:
     """Location prediction AP per class and mean (%): ``dataset, method, seed, <classes>, mAP`` (classes of both
-    datasets as columns; NaN where a class does not belong to the row's dataset)."""
+    datasets as columns; NaN where a class does not belong to the row's dataset). Seeds: ``cvpr15.location_seeds``."""
+    run = location_run(run)
     cfg = config(run)
     datasets = tuple(_available(run, cfg, datasets))
     with shared_inputs():
@@ -257,7 +258,9 @@ def _coco_rows(run: Run, cfg: Cvpr15Config, seed: int, progress: bool) -> list[d
 
 
 def coco_classification_table(run: Run, *, progress: bool = True) -> pd.DataFrame:
-    """COCO classification AP (%) of the weak net trained on the COCO analog: ``method, seed, <80 classes>, mAP``."""
+    """COCO classification AP (%) of the weak net trained on the COCO analog: ``method, seed, <80 classes>, mAP``.
+    Seeds: ``cvpr15.location_seeds``, as the location table's."""
+    run = location_run(run)
     cfg = config(run)
     with shared_inputs():
         rows = per_seed(run, cfg, _coco_rows, progress=progress) if _available(run, cfg, ("coco",)) else []

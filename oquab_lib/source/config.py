@@ -13,7 +13,7 @@ from oquab_lib.models import ALEXNET_SPECS
 from oquab_lib.schema import FRACTION, POSITIVE, Accepts, at_least, from_section, one_of
 
 # Fields that change how fast a run goes, not what it computes: left out of the cache key.
-RUNTIME_ONLY_FIELDS = ("num_workers", "threads", "fast_lrn")
+RUNTIME_ONLY_FIELDS = ("num_workers", "threads", "fast_lrn", "workers")
 
 
 @dataclass
@@ -35,7 +35,8 @@ class SourceConfig:
     amp: bool = True  # autocast + GradScaler, on CUDA only
     channels_last: bool = True  # on CUDA only
     num_workers: int = 0  # DataLoader workers of the PIL path
-    threads: int = 2  # torch.set_num_threads during CPU training (0: leave as is)
+    threads: int = 2  # torch.set_num_threads during CPU training (0: leave as is); the same on every path
+    workers: int = 1  # CPU: processes that train the chapter's networks side by side (oquab_lib.parallel)
     dropout: float = 0.5  # before FC6 and FC7, as Krizhevsky
     init: str = "he"  # "he": Kaiming-normal conv/FC weights, zero biases, FC8 N(0, 0.01); "default": PyTorch's
     fast_lrn: bool = True  # train with LRN computed as a banded conv (same function, ~1.7x faster on CPU)
@@ -44,7 +45,7 @@ class SourceConfig:
     # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
     ACCEPTS: ClassVar[dict[str, Accepts]] = {
         "arch": one_of(*ALEXNET_SPECS), "schedule": one_of("step", "plateau"), "init": one_of("he", "default"),
-        "epochs": at_least(1), "batch_size": at_least(1), "lr": POSITIVE, "dropout": Accepts(0, 1, high_open=True),
+        "epochs": at_least(1), "batch_size": at_least(1), "workers": at_least(1), "lr": POSITIVE, "dropout": Accepts(0, 1, high_open=True),
         "momentum": FRACTION, "lr_gamma": POSITIVE, "wide_fc_mult": POSITIVE,
     }
 

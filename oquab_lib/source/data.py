@@ -150,6 +150,12 @@ class DecodedBatches:
             yield batch.float().sub_(self.mean).div_(self.std), self.labels[idx]
 
 
+def decoded_splits(cfg: SourceConfig, data_root: Path, runs_dir: Path, progress: bool) -> None:
+    """Decode (or find in the cache) the train and val splits that :func:`decoded_loaders` reads."""
+    for split in ("train", "val"):
+        _decode_split(data_root, split, cfg.resize_side, runs_dir, progress)
+
+
 def decoded_loaders(cfg: SourceConfig, data_root: Path, variant: str, runs_dir: Path, progress: bool):
     mean, std = normalization(cfg.arch)
     loaders = []

@@ -11,14 +11,22 @@ published accuracy of torchvision's AlexNet weights (:func:`torchvision_referenc
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import torch
 
+from oquab_lib import cache, parallel
 from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import seeds as cvpr14_seeds
+from oquab_lib.cvpr15.config import config as cvpr15_config
+from oquab_lib.cvpr15.config import location_run as cvpr15_location_run
+from oquab_lib.cvpr15.config import seeds as cvpr15_seeds
 from oquab_lib.paper import paper_table
+from oquab_lib.source.config import SourceConfig
+from oquab_lib.source.data import decoded_splits, variant_samples
 from oquab_lib.source.pretrain import VARIANTS, SourceResult, pretrain_source
 from oquab_lib.spread import format_mean_std
 
@@ -30,6 +38,12 @@ CURVE_METRICS = {"loss": "training loss", "val_top1": "validation top-1 (%)",
 def seeds(run: Run) -> list[int]:
     """The source seeds of the CVPR'14 chapters (:func:`oquab_lib.cvpr14.config.seeds`), so that they find these nets."""
     return cvpr14_seeds(run)
+
+
+def location_networks(run: Run) -> list[tuple[str, int]]:
+    """``(variant, seed)`` of the source networks the CVPR'15 location chapter starts from (it takes more seeds)."""
+    cfg = cvpr15_config(run)
+    return [(cfg.source_variant, seed) for seed in cvpr15_seeds(cvpr15_location_run(run))]
 
 
 def has_source_tree(run: Run) -> bool:
@@ -46,8 +60,34 @@ def train_all(run: Run, variants: tuple[str, ...] = VARIANTS, progress: bool = T
         return []
     if not (Path(run.data_root) / "source_subsets.json").is_file():
         variants = tuple(v for v in variants if v == "1000C")
-    return [pretrain_source(run, variant, seed=seed, progress=progress)
-            for variant in variants for seed in seeds(run)]
+    jobs = [(variant, seed) for variant in variants for seed in seeds(run)]
+    jobs += [job for job in location_networks(run) if job[0] in variants and job not in jobs]
+    cfg = SourceConfig.from_section(run.section("source"))
+    if cfg.workers > 1 and len(jobs) > 1 and torch.device(run.device).type == "cpu":
+        _train_in_processes(run, cfg, jobs, progress)
+    return [pretrain_source(run, variant, seed=seed, progress=progress) for variant, seed in jobs]
+
+
+def _train_in_processes(run: Run, cfg: SourceConfig, jobs: list[tuple[str, int]], progress: bool) -> None:
+    """Train the networks of ``jobs`` that are not cached yet in ``cfg.workers`` processes, the largest first."""
+    hits_only = dataclasses.replace(run, runs_dir=cache.hits_only(run.runs_dir))
+    missing = []
+    for variant, seed in jobs:
+        try:
+            pretrain_source(hits_only, variant, seed=seed, progress=False)
+        except cache.CacheMiss:
+            missing.append((variant, seed))
+    if len(missing) < 2:
+        return  # nothing to share out: the caller trains it in this process
+    if cfg.decoded_cache:  # shared by every job: decoded here once, not by two workers at a time
+        decoded_splits(cfg, Path(run.data_root), cache.runs_path(run.runs_dir), progress)
+    missing.sort(key=lambda job: -len(variant_samples(run.data_root, job[0], "train")))
+    parallel.in_processes(_pretrain_quietly, [(run, v, s) for v, s in missing],
+                          workers=cfg.workers, threads=cfg.threads, desc="source networks", progress=progress)
+
+
+def _pretrain_quietly(run: Run, variant: str, seed: int) -> None:
+    pretrain_source(run, variant, seed=seed, progress=False)
 
 
 def runs_table(results: list[SourceResult]) -> pd.DataFrame:
