@@ -27,9 +27,11 @@ $(STAMP): pyproject.toml
 world: venv
 	$(PY) -m oquab_lib.data.synth --profile $(PROFILE) --root data/miniworld-$(PROFILE)
 
-## notebooks: execute every notebook of _toc.yml with papermill at profile=$(PROFILE) into book/executed/.
+## notebooks: execute every notebook of _toc.yml with papermill at profile=$(PROFILE) into book/executed/, except the
+## chapters that are up to date (same library, notebook, parameters and world, every cache entry they read still
+## there: oquab_lib/tools/uptodate.py); FORCE=1 executes them all.
 notebooks: world
-	$(PY) -m oquab_lib.tools.runner --toc _toc.yml --out book/executed -p profile $(PROFILE)
+	$(PY) -m oquab_lib.tools.runner --toc _toc.yml --out book/executed -p profile $(PROFILE) $(if $(FORCE),--force)
 
 ## html: build the book from the executed notebooks; fails on any Sphinx warning and on any CDN reference.
 html: venv

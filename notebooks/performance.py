@@ -110,7 +110,9 @@ if "full" in tables:
 # core), so a chapter's time is what it adds to the build, mostly without kernel start-up. The budgets for the quick
 # profile on 2 CPU cores: each paper's chapters at most 5 minutes cold (the source networks already made by their own
 # chapter) and 20 s warm; the source networks at most 6 minutes. This page is
-# executed last, so its own time is not in the table.
+# executed last, so its own time is not in the table. A chapter that is **up to date** (the same library, notebook,
+# parameters and world as when it was last executed, and every cache entry it read then still in `runs/`) is not
+# executed again: its row reads `executed` False and 0 s (`make book FORCE=1` executes every chapter).
 #
 # Two-core machines differ by 2× in speed, so a time alone says little. The build measures a **machine-speed probe**
 # first (the quick AlexNet's training throughput and a GEMM's, at 2 threads), and `reference_s` is each chapter's time

@@ -92,7 +92,20 @@ class CacheMiss(Exception):
 _tallies: list[list[tuple[str, Path]]] = []
 
 
+ENTRY_LOG_ENV = "OQUAB_ENTRY_LOG"
+
+
+def _log_entry(entry: Path) -> None:
+    """Append the entry's name to ``$OQUAB_ENTRY_LOG`` when set: the book runner's record of what a chapter read
+    (oquab_lib/tools/uptodate.py). One short ``O_APPEND`` write per entry, so worker processes may share the file."""
+    log = os.environ.get(ENTRY_LOG_ENV)
+    if log:
+        with open(log, "a") as handle:
+            handle.write(entry.name + "\n")
+
+
 def _hit(entry: Path, verbose: bool, how: str = "cache hit") -> Path:
+    _log_entry(entry)
     for tally in _tallies:
         tally.append(("hit", entry))
     if verbose and not _tallies:
@@ -167,6 +180,7 @@ def load_or_compute(
             atomic_write_bytes(work / COMPLETE_MARKER, b"")
             fault_point("marked-complete")
         _publish(work, entry)
+    _log_entry(entry)
     for tally in _tallies:
         tally.append(("computed", entry))
     return entry

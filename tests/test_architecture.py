@@ -22,7 +22,7 @@ import oquab_lib
 PACKAGE_ROOT = Path(oquab_lib.__file__).parent
 EXPERIMENTS = ("source", "cvpr14", "cvpr15")
 LOWER = ("config", "schema", "disk", "session", "cache", "errors", "spread", "paper", "data", "models", "weak_net",
-         "train", "stopping", "transfer", "distributed", "metrics", "localize", "heatmaps", "patches")
+         "train", "stopping", "transfer", "distributed", "metrics", "localize", "heatmaps", "patches", "parallel")
 
 
 def module_name(path: Path) -> str:

@@ -22,7 +22,7 @@ from oquab_lib.cache import save_csv
 
 ENV_VAR = "OQUAB_BUILD_TIMES"
 FILE_NAME = "build_times.csv"
-COLUMNS = ["chapter", "seconds", "entries_computed"]
+COLUMNS = ["chapter", "seconds", "entries_computed", "executed"]
 # part -> (budget when cold, budget when warm), seconds; the parts are groups of chapters (see part_of)
 BUDGETS = {"source networks": (360.0, float("nan")), "CVPR 2014": (300.0, 20.0), "CVPR 2015": (300.0, 20.0)}
 
@@ -35,12 +35,14 @@ def count_entries(runs_dir: str | os.PathLike) -> int:
     return sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def record(path: str | os.PathLike, chapter: str, seconds: float, entries_computed: int) -> None:
-    """Append (or replace) ``chapter``'s row of the build-times file at ``path``."""
+def record(path: str | os.PathLike, chapter: str, seconds: float, entries_computed: int,
+           executed: bool = True) -> None:
+    """Append (or replace) ``chapter``'s row of the build-times file at ``path``; ``executed=False``: the chapter was
+    up to date and not executed (:mod:`oquab_lib.tools.uptodate`)."""
     path = Path(path)
     rows = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=COLUMNS)
     rows = rows[rows["chapter"] != chapter]
-    row = pd.DataFrame([[chapter, round(float(seconds), 1), int(entries_computed)]], columns=COLUMNS)
+    row = pd.DataFrame([[chapter, round(float(seconds), 1), int(entries_computed), bool(executed)]], columns=COLUMNS)
     save_csv(path, pd.concat([rows, row], ignore_index=True).set_index("chapter"))
 
 
@@ -80,15 +82,18 @@ def with_reference_seconds(times: pd.DataFrame, speed: float) -> pd.DataFrame:
 def budget_table(times: pd.DataFrame) -> pd.DataFrame:
     """Per part: its chapters, total seconds, cold or warm, the budget and whether it was met.
 
-    Columns: ``chapters, seconds, run, budget_s, met``; ``run`` is ``warm`` when no chapter of the part computed a
-    cache entry, else ``cold``. Parts without a budget get NaN / empty budget cells.
+    Columns: ``chapters, seconds, run, budget_s, met``; ``run`` is ``up to date`` when no chapter of the part was
+    executed, ``warm`` when none computed a cache entry, else ``cold``. Parts without a budget get NaN / empty budget
+    cells.
     """
     rows = {}
+    executed = times["executed"] if "executed" in times else pd.Series(True, index=times.index)
     for part, group in times.groupby(times["chapter"].map(part_of), sort=False):
         warm = int(group["entries_computed"].sum()) == 0
         cold_budget, warm_budget = BUDGETS.get(part, (float("nan"), float("nan")))
         budget = warm_budget if warm else cold_budget
         seconds = float(group["seconds"].sum())
-        rows[part] = {"chapters": len(group), "seconds": round(seconds, 1), "run": "warm" if warm else "cold",
+        run = "up to date" if not executed[group.index].any() else ("warm" if warm else "cold")
+        rows[part] = {"chapters": len(group), "seconds": round(seconds, 1), "run": run,
                       "budget_s": budget, "met": "" if math.isnan(budget) else ("yes" if seconds <= budget else "no")}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -27,7 +27,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from oquab_lib.cache import atomic_write_bytes
 from oquab_lib.errors import ConfigError, OquabError
-from oquab_lib.tools import build_times
+from oquab_lib.tools import build_times, uptodate
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -113,14 +113,15 @@ START_TIMEOUT = 300  # seconds for a kernel to answer, PRELOAD included (two bus
 Kernel = Any  # jupyter_client.AsyncKernelManager, imported lazily like papermill
 
 
-def start_kernel(cwd: Path | None = None) -> Kernel:
+def start_kernel(cwd: Path | None = None, env: dict[str, str] | None = None) -> Kernel:
     """A Python kernel started now, in ``cwd``, with the inline figure backend, importing :data:`PRELOAD`; it returns
-    at once (the imports run in the kernel's process). Hand it to :func:`execute`, or :func:`stop_kernel` it."""
+    at once (the imports run in the kernel's process). ``env``: added to this process's environment for the kernel.
+    Hand it to :func:`execute`, or :func:`stop_kernel` it."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     kernel = AsyncKernelManager(kernel_name="python3")
-    with inline_figures():
+    with inline_figures(), environment(env or {}):
         run_sync(kernel.start_kernel)(cwd=str(cwd or Path.cwd()), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
     return kernel
 
@@ -134,18 +135,24 @@ def stop_kernel(kernel: Kernel | None) -> None:
 
 
 @contextlib.contextmanager
-def inline_figures() -> Iterator[None]:
-    """Kernels inherit the environment: an ``MPLBACKEND=Agg`` set for scripts or tests would leave every figure out
-    of the executed notebook, so the kernel gets the inline backend whatever the caller's setting."""
-    previous = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``variables`` set inside the block (a kernel started inside inherits them)."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def inline_figures() -> contextlib.AbstractContextManager[None]:
+    """Kernels inherit the environment: an ``MPLBACKEND=Agg`` set for scripts or tests would leave every figure out
+    of the executed notebook, so the kernel gets the inline backend whatever the caller's setting."""
+    return environment({"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
 
 
 def fold_injected_parameters(notebook_json: str) -> str:
@@ -203,28 +210,42 @@ TIMED_CHAPTERS = frozenset({"performance"})
 AHEAD = 2  # kernels started ahead: a short warm chapter (1 s) leaves one kernel too little time to import PRELOAD
 
 
-def start_ahead(kernels: dict[int, Kernel], jobs: list[tuple[Path, Path]], current: int) -> None:
+def start_ahead(kernels: dict[int, Kernel], jobs: list[tuple[Path, Path]], current: int,
+                skip: frozenset[int] = frozenset()) -> None:
     """Start the kernels of the :data:`AHEAD` chapters after ``current`` (kept in ``kernels`` by chapter index),
-    none while a chapter of :data:`TIMED_CHAPTERS` runs before the one it is for."""
+    none while a chapter of :data:`TIMED_CHAPTERS` runs before the one it is for, none for the chapters in ``skip``
+    (expected to be up to date)."""
     for later in range(current + 1, min(current + 1 + AHEAD, len(jobs))):
         if any(jobs[n][0].stem in TIMED_CHAPTERS for n in range(current, later)):
             return
-        if later not in kernels:
-            kernels[later] = start_kernel()
+        if later not in kernels and later not in skip:
+            kernels[later] = start_kernel(env=uptodate.kernel_env(jobs[later][1]))
 
 
-def execute_all(jobs: list[tuple[Path, Path]], parameters: dict[str, object], times: Path | None) -> None:
-    """:func:`execute` each ``(script, output)`` in order; while one runs, the next ones' kernels start and import
+def execute_all(jobs: list[tuple[Path, Path]], parameters: dict[str, object], times: Path | None,
+                force: bool = False) -> None:
+    """:func:`execute` each ``(script, output)`` in order, except the chapters that are up to date
+    (:mod:`oquab_lib.tools.uptodate`; ``force``: none is); while one runs, the next ones' kernels start and import
     :data:`PRELOAD` (on the second core: a warm chapter's own work is one Python thread). ``times``: the build-times
     file (chapter seconds, which then no longer include the kernel start-up, and cache entries computed)."""
     runs_dir = Path(str(parameters.get("runs_dir", "runs")))
+    up_to_date = (lambda n: False) if force else (lambda n: uptodate.is_up_to_date(*jobs[n], parameters))
+    expected = frozenset(n for n in range(len(jobs)) if up_to_date(n))  # checked again at each chapter's turn
     kernels: dict[int, Kernel] = {}
     try:
         for n, (script, output) in enumerate(jobs):
             kernel = kernels.pop(n, None)
-            start_ahead(kernels, jobs, n)
+            if n in expected and up_to_date(n):
+                print(f"up to date: {output} (same inputs, every cache entry it read still there)", flush=True)
+                if times is not None:
+                    build_times.record(times, script.stem, 0.0, 0, executed=False)
+                continue
+            start_ahead(kernels, jobs, n, expected)
             before = build_times.count_entries(runs_dir)
-            seconds = execute(script, output, parameters, kernel=kernel)
+            uptodate.start(output)
+            with environment(uptodate.kernel_env(output)):  # for a kernel papermill starts (none started ahead)
+                seconds = execute(script, output, parameters, kernel=kernel)
+            uptodate.finish(script, output, parameters, seconds)
             print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
             if times is not None:
                 build_times.record(times, script.stem, seconds, build_times.count_entries(runs_dir) - before)
@@ -247,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--toc", type=Path, help="execute every notebook the book's _toc.yml lists under --out")
     parser.add_argument("--out", type=Path, default=Path(EXECUTED_DIR), help="folder for --toc outputs")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    parser.add_argument("--force", action="store_true", help="with --toc: execute chapters that are up to date too")
     args = parser.parse_args(argv)
     parameters = {name: _parse_value(value) for name, value in args.parameter}
     try:
@@ -257,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error("give NOTEBOOK OUTPUT, or --toc _toc.yml")
         times = start_build_times(args.out) if args.toc else None
-        execute_all(jobs, parameters, times)
+        execute_all(jobs, parameters, times, force=args.force or not args.toc)
     except OquabError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -111,7 +111,8 @@ def test_a_kernel_started_ahead_preloads_keeps_cell_numbers_and_failures(tmp_pat
     # its cells are numbered from 1, and its failure still keeps the traceback and names the chapter
     monkeypatch.chdir(tmp_path)
     started = []
-    monkeypatch.setattr(runner, "start_kernel", lambda real=runner.start_kernel: started.append(real()) or started[-1])
+    monkeypatch.setattr(runner, "start_kernel",
+                        lambda real=runner.start_kernel, **kw: started.append(real(**kw)) or started[-1])
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "a.py").write_text(NOTEBOOK)
     (tmp_path / "notebooks" / "b.py").write_text(
@@ -130,7 +131,7 @@ def test_a_kernel_started_ahead_preloads_keeps_cell_numbers_and_failures(tmp_pat
 def test_no_kernel_starts_ahead_across_a_timed_chapter(monkeypatch):
     from pathlib import Path
 
-    monkeypatch.setattr(runner, "start_kernel", lambda: "kernel")
+    monkeypatch.setattr(runner, "start_kernel", lambda **kw: "kernel")
     jobs = [(Path(f"notebooks/{name}.py"), Path("out")) for name in ("a", "b", "performance", "c", "d")]
     kernels = {}
     runner.start_ahead(kernels, jobs, 0)
@@ -141,3 +142,35 @@ def test_no_kernel_starts_ahead_across_a_timed_chapter(monkeypatch):
     kernels = {}
     runner.start_ahead(kernels, jobs, 2)
     assert kernels == {}
+
+
+@pytest.mark.slow
+def test_a_chapter_whose_inputs_and_entries_are_unchanged_is_not_executed_again(tmp_path, monkeypatch, capsys):
+    from oquab_lib.tools import build_times
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(build_times.ENV_VAR, "restored after the test")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "a.py").write_text(
+        NOTEBOOK + '\n# %%\nfrom oquab_lib import cache\n'
+        'cache.load_or_compute("runs", "entry", {"x": 1}, lambda work: (work / "v.txt").write_text("1"))\n')
+    (tmp_path / "notebooks" / "b.py").write_text(NOTEBOOK)
+    (tmp_path / "_toc.yml").write_text(
+        "root: intro\nparts:\n  - chapters:\n      - file: book/executed/a\n      - file: book/executed/b\n")
+    build = ["--toc", "_toc.yml", "--out", "book/executed"]
+    times = tmp_path / "book" / "executed" / "build_times.csv"
+
+    def executed() -> list[str]:
+        assert runner.main(build) == 0
+        rows = build_times.load(times)
+        return list(rows[rows["executed"]]["chapter"])
+
+    assert executed() == ["a", "b"]
+    stamp = json.loads((tmp_path / "book" / "executed" / "a.stamp.json").read_text())
+    assert [name.split("-")[0] for name in stamp["entries"]] == ["entry"]  # what chapter a read, logged by the cache
+    assert executed() == [] and "up to date: book/executed/a.ipynb" in capsys.readouterr().out
+    (tmp_path / "notebooks" / "b.py").write_text(NOTEBOOK + "\n# %%\nprint('changed')\n")
+    assert executed() == ["b"]  # its script changed
+    (tmp_path / "runs" / stamp["entries"][0] / "COMPLETE").unlink()
+    assert executed() == ["a"]  # an entry it read is gone (computed again)
+    assert runner.main([*build, "--force"]) == 0 and build_times.load(times)["executed"].all()
