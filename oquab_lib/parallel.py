@@ -1,9 +1,11 @@
-"""Independent jobs (source networks, seeds of a table) in worker processes on a CPU.
+"""Independent jobs (the source networks) in worker processes on a CPU.
 
 On two cores a small network trains faster as two one-thread processes than as one two-thread process: the quick
 AlexNet's forward + backward runs at about 2,050 img/s with 2 threads and about 1,400 img/s per process with two
 1-thread processes side by side (2,800 img/s together), because its 16-48-channel convolutions do not split well over
-threads. Every job runs with the same fixed thread count whichever path computes it (a cache entry does not record
+threads. That is not true of everything: NO PRETRAIN's training on patches already scales over 2 threads, and frozen
+features lose to the spawn and set-up of each job (measured on CVPR'14 Tables 1-2, which therefore run serially).
+Every job runs with the same fixed thread count whichever path computes it (a cache entry does not record
 its thread count), so that the numbers do not depend on whether a chapter ran it here or serially.
 """
 

@@ -56,7 +56,6 @@ class Cvpr14Config:
     cache_crops: bool = True  # crop every patch once per split (uint8) and share it across source nets; False: on the fly
     amp: bool = True  # autocast on CUDA only
     threads: int = 0  # torch CPU threads for feature extraction and NO PRETRAIN (0: leave as is); heads use 1
-    workers: int = 1  # CPU: processes that compute a table's (method, seed) entries side by side (oquab_lib.parallel)
     # full profile: where the source networks come from
     weights_path: str | None = None  # torchvision AlexNet ImageNet weights (PRE-1000C); None = torch hub cache
     source_entries: dict[str, str] = field(default_factory=dict)  # variant -> folder with meta.json + weights.pt
@@ -72,7 +71,7 @@ class Cvpr14Config:
         "num_seeds": at_least(1), "table1_methods": one_of("PRE-1000C", "RANDOM"),
         "table2_methods": one_of("NO PRETRAIN", "PRE-1000C", "PRE-1000R", "PRE-1512", "PRE-1512D"),
         "ablation_hidden": at_least(1), "ablation_background": FRACTION, "feature_batch_size": at_least(1),
-        "feature_dtype": one_of("float32", "float16"), "workers": at_least(1),
+        "feature_dtype": one_of("float32", "float16"),
     }
 
     def __post_init__(self) -> None:

@@ -45,7 +45,6 @@ from oquab_lib.cvpr14.tables import (
     evaluate_entry,
     method_entry,
     patch_probabilities,
-    precompute_entries,
     table_data,
 )
 from oquab_lib.data.splits import resolve_splits
@@ -88,7 +87,6 @@ def size_sweep(run: Run, *, fractions: tuple[float, ...] = FRACTIONS, methods: t
         # fraction 1 is Table 2's own configuration (its cache entries); the others cap the training split
         swept = cfg if fraction == 1.0 else dataclasses.replace(cfg, max_images=(cap, *cfg.max_images[1:]))
         data = table_data(run, "table2", swept, progress=progress)
-        precompute_entries(run, data, swept, [(m, s) for m in methods for s in seeds(run)], progress)
         for method in methods:
             for seed in seeds(run):
                 _, _, aps = evaluate_entry(method_entry(run, data, method, seed, swept, progress=progress), data)

@@ -17,7 +17,6 @@ class. ``k`` is chosen per (method, seed) among ``cvpr14.k_values`` by validatio
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.std import tqdm  # not tqdm.auto: see CONTRIBUTING, "Progress bars"
 
-from oquab_lib import cache, parallel
+from oquab_lib import cache
 from oquab_lib.config import Run
 from oquab_lib.cvpr14.config import Cvpr14Config, config, seeds
 from oquab_lib.cvpr14.features import (
@@ -37,7 +36,6 @@ from oquab_lib.cvpr14.features import (
     PatchSet,
     SourceUnavailable,
     build_patch_set,
-    patch_crops,
     patch_features,
     patch_inputs,
     random_network,
@@ -48,7 +46,7 @@ from oquab_lib.cvpr14.scores import ap_fractions, image_scores, select_k
 from oquab_lib.data.classes import TARGETED_BY_1512, VOC_CLASSES
 from oquab_lib.data.splits import resolve_splits
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import get_spec, normalization, seeded, use_band_lrn
+from oquab_lib.models import normalization, seeded, use_band_lrn
 from oquab_lib.patches import resample_background
 from oquab_lib.session import ensure_data
 from oquab_lib.stopping import PlateauRule
@@ -214,39 +212,6 @@ def method_entry(run: Run, data: TableData, method: str, seed: int, cfg: Cvpr14C
     return _head_entry(run, data, method, seed, cfg, hidden, fraction, base_key, progress)
 
 
-def precompute_entries(run: Run, data: TableData, cfg: Cvpr14Config, jobs: list[tuple[str, int]],
-                       progress: bool = True) -> None:
-    """Compute the missing entries of ``jobs`` ``[(method, seed)]`` in ``cfg.workers`` processes on a CPU.
-
-    The callers then read every entry from the cache, in their own order. The crops every job reads are made here
-    first, so that no worker waits on another's lock; end-to-end trainings (NO PRETRAIN), the longest, go first.
-    """
-    if cfg.workers <= 1 or torch.device(run.device).type != "cpu":
-        return
-    hits_only = dataclasses.replace(run, runs_dir=cache.hits_only(run.runs_dir))
-    missing = []
-    for method, seed in jobs:
-        try:
-            method_entry(hits_only, data, method, seed, cfg, progress=False)
-        except cache.CacheMiss:
-            missing.append((method, seed))
-        except SourceUnavailable:
-            pass  # the caller reports it
-    if len(missing) < 2:
-        return
-    if cfg.cache_crops:
-        input_size = get_spec(run.section("source")["arch"]).input_size
-        for role, patch_set in data.sets.items():  # as patch_features and NO PRETRAIN ask for them
-            patch_crops(patch_set, input_size, run.runs_dir, skip_excluded=role == "train", progress=progress)
-    missing.sort(key=lambda job: job[0] != NO_PRETRAIN)
-    parallel.in_processes(_entry_job, [(run, data.name, cfg, method, seed) for method, seed in missing],
-                          workers=cfg.workers, threads=cfg.threads, desc=f"{data.name}: entries", progress=progress)
-
-
-def _entry_job(run: Run, table: str, cfg: Cvpr14Config, method: str, seed: int) -> None:
-    method_entry(run, table_data(run, table, cfg, progress=False), method, seed, cfg, progress=False)
-
-
 def evaluate_entry(entry: Path, data: TableData, test: bool = True) -> tuple[str, dict[str, float], np.ndarray | None]:
     """``(k chosen on validation, validation mAP (%) per k, test AP fractions [20] at that k or None)``."""
     scores = cache.load_state_dict(entry / "scores.pt")
@@ -275,10 +240,7 @@ def run_table(run: Run, table: str, methods: tuple[str, ...] | None = None, prog
     cfg = config(run)
     data = table_data(run, table, cfg, progress=progress)
     rows, chosen, val_maps, skipped = [], {}, {}, {}
-    methods = methods if methods is not None else data.methods
-    if run.is_synthetic:  # real data: one fixed source network per method, and a GPU
-        precompute_entries(run, data, cfg, [(m, s) for m in methods for s in seeds(run)], progress)
-    for method in methods:
+    for method in methods if methods is not None else data.methods:
         for seed in seeds(run):
             if seed != run.seed and method in SOURCE_METHODS and SOURCE_METHODS[method] and not run.is_synthetic:
                 print(f"{table}: {method} has one fixed source network here (torchvision's or yours): one seed, "

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import torch
 
-from oquab_lib import parallel
 from oquab_lib.cvpr14 import tables as cvpr14
 from oquab_lib.cvpr14.config import Cvpr14Config
 from oquab_lib.cvpr14.features import patch_features, patch_inputs, source_network
@@ -129,24 +128,6 @@ def test_same_seed_same_table_and_seed_changes_it(cvpr14_world, tmp_path):
                         progress=False)
     assert list(shifted.index) == [("PRE-1000C", 5), ("PRE-1000C", 6)]
     assert not np.allclose(shifted.to_numpy(), first.loc[["PRE-1000C"]].to_numpy(), equal_nan=True)
-
-
-@pytest.mark.slow
-def test_worker_processes_get_the_missing_entries_longest_first(cvpr14_world, tmp_path, monkeypatch):
-    shared_out = []
-
-    def in_this_process(fn, jobs, *, workers, threads, desc, progress=True):  # the pool, minus the processes
-        shared_out.append([job[3:] for job in jobs])
-        return [fn(*job) for job in jobs]
-
-    monkeypatch.setattr(parallel, "in_processes", in_this_process)
-    run = cvpr14_run(cvpr14_world, tmp_path / "p", workers=2)
-    table = run_table(run, "table2", progress=False)
-    assert shared_out[0][0] == ("NO PRETRAIN", 0)
-    assert sorted(shared_out[0]) == sorted(table.index)
-    pd.testing.assert_frame_equal(run_table(run, "table2", progress=False), table)
-    assert len(shared_out) == 1  # the second call found every entry in the cache
-    pd.testing.assert_frame_equal(run_table(cvpr14_run(cvpr14_world, tmp_path / "s"), "table2", progress=False), table)
 
 
 def test_full_profile_skips_missing_sources_and_runs_given_ones_once(cvpr14_world, tmp_path, capsys):
