@@ -14,7 +14,7 @@ SMOKE_WORLD := $(CURDIR)/data/miniworld-smoke
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: book test venv world notebooks html unit nbval rehearse rehearse-quick smoke-chapters chapter gpu-check clean
+.PHONY: book test venv world notebooks html unit nbval rehearse rehearse-quick chapter gpu-check clean
 
 ## venv: create .venv (if missing) and install the package, editable, with the book and test extras.
 venv: $(STAMP)
@@ -70,16 +70,8 @@ rehearse-quick: venv
 	$(PY) -m oquab_lib.tools.rehearse $(CURDIR)/.rehearse-quick --quick
 
 ## test: unit tests + notebooks under nbval at smoke size + the quick full-profile rehearsal (README command 2; what
-## .ci/run calls). The unit tests run beside the other two, which run one after the other: each is mostly one busy
-## Python process, so on two cores the wall time is about the longer of the two lines, not their sum. Each line's
-## output is printed when it ends (--output-sync).
-test: venv
-	$(MAKE) -j2 --output-sync=target unit smoke-chapters
-
-## smoke-chapters: nbval, then rehearse-quick (the second line of `make test`).
-smoke-chapters: venv
-	$(MAKE) nbval
-	$(MAKE) rehearse-quick
+## .ci/run calls).
+test: unit nbval rehearse-quick
 
 ## chapter: run one chapter, e.g. make chapter NB=cvpr14_table2 ARGS="-p profile full -p data_root /data"
 chapter: venv
