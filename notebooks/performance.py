@@ -112,7 +112,8 @@ if "full" in tables:
 # chapter) and 20 s warm; the source networks at most 6 minutes. This page is
 # executed last, so its own time is not in the table. A chapter that is **up to date** (the same library, notebook,
 # parameters and world as when it was last executed, and every cache entry it read then still in `runs/`) is not
-# executed again: its row reads `executed` False and 0 s (`make book FORCE=1` executes every chapter).
+# executed again: its row reads `executed` False and 0 s, and `last_run` says when it was last executed, for how
+# long and whether that run computed anything (`make book FORCE=1` executes every chapter).
 #
 # Two-core machines differ by 2× in speed, so a time alone says little. The build measures a **machine-speed probe**
 # first (the quick AlexNet's training throughput and a GEMM's, at 2 threads), and `reference_s` is each chapter's time

@@ -22,7 +22,7 @@ from oquab_lib.cache import save_csv
 
 ENV_VAR = "OQUAB_BUILD_TIMES"
 FILE_NAME = "build_times.csv"
-COLUMNS = ["chapter", "seconds", "entries_computed", "executed"]
+COLUMNS = ["chapter", "seconds", "entries_computed", "executed", "last_run"]
 # part -> (budget when cold, budget when warm), seconds; the parts are groups of chapters (see part_of)
 BUDGETS = {"source networks": (360.0, float("nan")), "CVPR 2014": (300.0, 20.0), "CVPR 2015": (300.0, 20.0)}
 
@@ -35,14 +35,14 @@ def count_entries(runs_dir: str | os.PathLike) -> int:
     return sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def record(path: str | os.PathLike, chapter: str, seconds: float, entries_computed: int,
-           executed: bool = True) -> None:
-    """Append (or replace) ``chapter``'s row of the build-times file at ``path``; ``executed=False``: the chapter was
-    up to date and not executed (:mod:`oquab_lib.tools.uptodate`)."""
+def record(path: str | os.PathLike, chapter: str, seconds: float, entries_computed: int, last_run: str = "") -> None:
+    """Append (or replace) ``chapter``'s row of the build-times file at ``path``. ``last_run`` (when, how long) is
+    given for a chapter that was up to date and not executed (:mod:`oquab_lib.tools.uptodate`); ``executed`` False."""
     path = Path(path)
-    rows = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=COLUMNS)
+    rows = pd.read_csv(path, keep_default_na=False) if path.is_file() else pd.DataFrame(columns=COLUMNS)
     rows = rows[rows["chapter"] != chapter]
-    row = pd.DataFrame([[chapter, round(float(seconds), 1), int(entries_computed), bool(executed)]], columns=COLUMNS)
+    row = pd.DataFrame([[chapter, round(float(seconds), 1), int(entries_computed), not last_run, last_run]],
+                       columns=COLUMNS)
     save_csv(path, pd.concat([rows, row], ignore_index=True).set_index("chapter"))
 
 
@@ -59,7 +59,7 @@ def load(path: str | os.PathLike | None = None) -> pd.DataFrame | None:
     path = path or os.environ.get(ENV_VAR)
     if not path or not Path(path).is_file():
         return None
-    return pd.read_csv(path)
+    return pd.read_csv(path, keep_default_na=False)  # last_run: "" where the chapter was executed
 
 
 def build_probe() -> dict[str, object]:

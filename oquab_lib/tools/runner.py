@@ -238,17 +238,18 @@ def execute_all(jobs: list[tuple[Path, Path]], parameters: dict[str, object], ti
             if n in expected and up_to_date(n):
                 print(f"up to date: {output} (same inputs, every cache entry it read still there)", flush=True)
                 if times is not None:
-                    build_times.record(times, script.stem, 0.0, 0, executed=False)
+                    build_times.record(times, script.stem, 0.0, 0, last_run=uptodate.last_run(output))
                 continue
             start_ahead(kernels, jobs, n, expected)
             before = build_times.count_entries(runs_dir)
             uptodate.start(output)
             with environment(uptodate.kernel_env(output)):  # for a kernel papermill starts (none started ahead)
                 seconds = execute(script, output, parameters, kernel=kernel)
-            uptodate.finish(script, output, parameters, seconds)
+            computed = build_times.count_entries(runs_dir) - before
+            uptodate.finish(script, output, parameters, seconds, computed)
             print(f"executed {script} -> {output} in {seconds:.1f} s", flush=True)
             if times is not None:
-                build_times.record(times, script.stem, seconds, build_times.count_entries(runs_dir) - before)
+                build_times.record(times, script.stem, seconds, computed)
     finally:
         for kernel in kernels.values():
             stop_kernel(kernel)

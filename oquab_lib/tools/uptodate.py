@@ -79,11 +79,19 @@ def start(output: Path) -> None:
     entry_log_path(output).unlink(missing_ok=True)
 
 
-def finish(script: Path, output: Path, parameters: dict[str, object], seconds: float) -> None:
+def finish(script: Path, output: Path, parameters: dict[str, object], seconds: float, entries_computed: int) -> None:
     """After a successful execution: write the stamp (digest, the entries read, when and how long) and drop the log."""
     log = entry_log_path(output)
     entries = sorted(set(log.read_text().split())) if log.is_file() else []
     stamp = {"inputs": inputs_digest(script, parameters), "entries": entries, "seconds": round(seconds, 1),
-             "executed": time.strftime("%Y-%m-%d %H:%M:%S")}
+             "entries_computed": entries_computed, "executed": time.strftime("%Y-%m-%d %H:%M")}
     atomic_write_bytes(stamp_path(output), json.dumps(stamp, indent=1).encode())
     log.unlink(missing_ok=True)
+
+
+def last_run(output: Path) -> str:
+    """When the chapter of an up-to-date ``output`` was last executed, how long it took and whether it computed
+    anything, from its stamp: e.g. ``2026-12-03 16:20, 348.5 s, 47 entries computed``."""
+    stamp = json.loads(stamp_path(output).read_text())
+    computed = stamp.get("entries_computed", 0)
+    return f"{stamp['executed']}, {stamp['seconds']} s, " + (f"{computed} entries computed" if computed else "warm")

@@ -169,6 +169,9 @@ def test_a_chapter_whose_inputs_and_entries_are_unchanged_is_not_executed_again(
     stamp = json.loads((tmp_path / "book" / "executed" / "a.stamp.json").read_text())
     assert [name.split("-")[0] for name in stamp["entries"]] == ["entry"]  # what chapter a read, logged by the cache
     assert executed() == [] and "up to date: book/executed/a.ipynb" in capsys.readouterr().out
+    skipped = build_times.load(times).set_index("chapter")
+    assert skipped.loc["a", "seconds"] == 0 and skipped.loc["a", "last_run"].endswith("entries computed")  # 1 entry
+    assert skipped.loc["b", "last_run"].endswith(" s, warm")
     (tmp_path / "notebooks" / "b.py").write_text(NOTEBOOK + "\n# %%\nprint('changed')\n")
     assert executed() == ["b"]  # its script changed
     (tmp_path / "runs" / stamp["entries"][0] / "COMPLETE").unlink()
