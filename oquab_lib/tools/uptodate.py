@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from oquab_lib.cache import ENTRY_LOG_ENV, atomic_write_bytes, is_complete
 
@@ -36,7 +37,7 @@ def entry_log_path(output: Path) -> Path:
     return output.with_name(output.stem + ".entries.log")
 
 
-def _digest_files(digest: "hashlib._Hash", files: list[Path], root: Path) -> None:
+def _digest_files(digest: Any, files: list[Path], root: Path) -> None:
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
 

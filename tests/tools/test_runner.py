@@ -176,4 +176,17 @@ def test_a_chapter_whose_inputs_and_entries_are_unchanged_is_not_executed_again(
     assert executed() == ["b"]  # its script changed
     (tmp_path / "runs" / stamp["entries"][0] / "COMPLETE").unlink()
     assert executed() == ["a"]  # an entry it read is gone (computed again)
-    assert runner.main([*build, "--force"]) == 0 and build_times.load(times)["executed"].all()
+
+
+def test_force_executes_every_chapter(monkeypatch, tmp_path):
+    ran = []
+    monkeypatch.setattr(runner, "execute", lambda script, output, parameters, kernel=None: ran.append(script) or 1.0)
+    monkeypatch.setattr(runner.uptodate, "is_up_to_date", lambda script, output, parameters: True)
+    monkeypatch.setattr(runner, "start_kernel", lambda **kw: None)
+    jobs = [(tmp_path / f"{name}.py", tmp_path / f"{name}.ipynb") for name in ("a", "b")]
+    for script, _ in jobs:
+        script.write_text(NOTEBOOK)
+    runner.execute_all(jobs, {}, None)
+    assert ran == []  # both up to date
+    runner.execute_all(jobs, {}, None, force=True)
+    assert ran == [script for script, _ in jobs]
