@@ -50,11 +50,11 @@ print(f"profile {run.profile}: location on VOC{settings.voc_year} {settings.loca
 # %% [markdown]
 # ## Our tables
 #
-# The VOC rows use the weak nets of the classification table (row F, same cache entries); the COCO rows a weak net
-# trained on the COCO analog's `train` split with the same recipe. The baselines put the point at the **image
-# centre**, at a **random pixel**, or at the arg-max of a **CVPR'14 heat map** (per-pixel mean of a box-trained patch
-# head's posteriors, no COCO box model here). Every row ranks its points by the weak net's class scores, so rows
-# differ only in where the points are.
+# The VOC rows use the weak nets of the classification table (row F, the same cache entries for its 3 seeds; this
+# chapter trains the 4th and 5th seed the same way); the COCO rows a weak net trained on the COCO analog's `train`
+# split with the same recipe. The baselines put the point at the **image centre**, at a **random pixel**, or at the
+# arg-max of a **CVPR'14 heat map** (per-pixel mean of a box-trained patch head's posteriors, no COCO box model
+# here). Every row ranks its points by the weak net's class scores, so rows differ only in where the points are.
 
 # %%
 with session.cache_summary():
