@@ -9,9 +9,36 @@ checkpoints). This command deletes those untouched for ``--days`` days (default 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
+import shutil
 import sys
+import time
+from pathlib import Path
 
-from oquab_lib.cache import remove_stale_partials
+from oquab_lib.cache import LOCKS
+
+
+def remove_stale_partials(runs_dir: str | os.PathLike, days: float = 7.0, dry_run: bool = False) -> list[Path]:
+    """Delete the ``.partial`` work folders untouched for ``days`` (failed or abandoned configurations) whose entry no
+    process is computing: each is removed while holding its entry's lock. Returns the folders (to be) removed."""
+    folder, cutoff = Path(runs_dir), time.time() - days * 86400
+    removed = []
+    for work in sorted(folder.glob(".*.partial")) if folder.is_dir() else []:
+        newest = max((p.stat().st_mtime for p in work.rglob("*")), default=work.stat().st_mtime)
+        lock = folder / LOCKS / f"{work.name[1:].removesuffix('.partial')}.lock"
+        if newest >= cutoff:
+            continue
+        lock.parent.mkdir(exist_ok=True)
+        with open(lock, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # being computed (resumed) right now
+                continue
+            if not dry_run:
+                shutil.rmtree(work)
+            removed.append(work)
+    return removed
 
 
 def main(argv: list[str] | None = None) -> int:
