@@ -1,4 +1,4 @@
-"""Independent jobs (the source networks) in worker processes on a CPU.
+"""Independent jobs (the source networks, the seeds of a CVPR'15 table) in worker processes on a CPU.
 
 On two cores a small network trains faster as two one-thread processes than as one two-thread process: the quick
 AlexNet's forward + backward runs at about 2,050 img/s with 2 threads and about 1,400 img/s per process with two

@@ -17,9 +17,7 @@ their points by the *same* class scores (the weak net's), so that they differ on
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from oquab_lib import cache
+from oquab_lib import cache, parallel
 from oquab_lib.config import Run
 from oquab_lib.cvpr15.config import Cvpr15Config, config, location_run, seeds
 from oquab_lib.cvpr15.inputs import shared_inputs, source_network
@@ -82,16 +80,15 @@ def per_seed(run: Run, cfg: Cvpr15Config, job: SeedJob, *, progress: bool, stron
         if strong:
             patch_head(run, cfg, seed, progress)
     workers = min(cfg.workers, len(run_seeds))
+    name = getattr(job, "func", job).__name__.strip("_")
     if progress:
-        name = getattr(job, "func", job).__name__.strip("_")
         print(f"computing seeds {run_seeds} in {workers} processes ({name})", flush=True)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_seed_worker, job, run, cfg, seed) for seed in run_seeds]
-        return [row for future in futures for row in future.result()]
+    rows = parallel.in_processes(_seed_worker, [(job, run, cfg, seed) for seed in run_seeds], workers=workers,
+                                 threads=cfg.threads, desc=f"{name}: seeds", progress=progress)
+    return [row for seed_rows in rows for row in seed_rows]
 
 
 def _seed_worker(job: SeedJob, run: Run, cfg: Cvpr15Config, seed: int) -> list[dict]:
-    torch.set_num_threads(max(cfg.threads, 1))
     with shared_inputs():
         return job(run, cfg, seed, False)
 
