@@ -45,7 +45,8 @@ class SourceConfig:
     # ranges and accepted sets beyond the annotations (schema.check_value; other numbers: >= 0)
     ACCEPTS: ClassVar[dict[str, Accepts]] = {
         "arch": one_of(*ALEXNET_SPECS), "schedule": one_of("step", "plateau"), "init": one_of("he", "default"),
-        "epochs": at_least(1), "batch_size": at_least(1), "workers": at_least(1), "lr": POSITIVE, "dropout": Accepts(0, 1, high_open=True),
+        "epochs": at_least(1), "batch_size": at_least(1), "workers": at_least(1), "lr": POSITIVE,
+        "dropout": Accepts(0, 1, high_open=True),
         "momentum": FRACTION, "lr_gamma": POSITIVE, "wide_fc_mult": POSITIVE,
     }
 
