@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from oquab_lib.cache import ENTRY_LOG_ENV, atomic_write_bytes, is_complete
+from oquab_lib.verdict_history import HISTORY
 
 ALWAYS_RUN = frozenset({"performance"})  # it benchmarks this machine and shows this build's times
 READS_CLAIMS = frozenset({"claims"})  # the chapters that read what the others record in runs/claims/
@@ -53,6 +54,8 @@ def inputs_digest(script: Path, parameters: dict[str, object]) -> str:
     claims = Path(str(parameters.get("runs_dir", "runs"))) / "claims"
     if script.stem in READS_CLAIMS and claims.is_dir():
         _digest_files(digest, sorted(claims.glob("*.json")), claims)
+    if script.stem in READS_CLAIMS and HISTORY.is_file():
+        digest.update(HISTORY.read_bytes())  # the earlier builds' verdicts the page sets beside this build's
     return digest.hexdigest()
 
 
