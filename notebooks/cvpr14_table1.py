@@ -105,6 +105,12 @@ verdict = report.ordering(
     paper_figure=f"PRE-1000C {paper.loc['PRE-1000C', 'mAP']} vs NUS-PSL {paper.loc['NUS-PSL', 'mAP']} mAP")
 
 # %% [markdown]
+# **Reading the verdict.**
+
+# %%
+report.in_words([verdict])
+
+# %% [markdown]
 # ```{admonition} What differs from the paper
 # - **Data and network.** The quick profile runs in the synthetic mini world: its VOC 2007 analog (160-pixel scenes)
 #   and a small AlexNet (48-pixel input, FC6/FC7 of 256 units) pretrained on the world's 1000C analog. The full

@@ -103,6 +103,12 @@ verdicts = [
 ]
 
 # %% [markdown]
+# **Reading the verdicts.**
+
+# %%
+report.in_words(verdicts)
+
+# %% [markdown]
 # ## Heat maps without person boxes
 #
 # At test time the paper also shows that the action classifier localises the action without being told where the

@@ -25,6 +25,7 @@
 import matplotlib.pyplot as plt
 
 from oquab_lib import cvpr15, report, session
+from oquab_lib.cvpr15 import diagnostics as cvpr15_diagnostics
 from oquab_lib.cvpr15 import figures as cvpr15_figures
 
 # %% tags=["parameters"]
@@ -117,6 +118,27 @@ cvpr15.ablation_summary(ablations).round(1)
 # %%
 verdicts = report.orderings(run, "cvpr15_figures", cvpr15.ablation_comparisons(ablations), paired=True,
                             paper="CVPR 2015", paper_figure="no number given", labels=("paper's choice", "alternative"))
+
+# %% [markdown]
+# **How many positions does global pooling choose among?** The score map of a 500 × 375 scene brought to this
+# profile's base size, at each test scale (the `full` profile's AlexNet on a real VOC image: 5 × 9 cells at scale 1,
+# 26 × 37 at 2.8):
+
+# %%
+cvpr15_diagnostics.score_map_cells(run)
+
+# %% [markdown]
+# **Reading the verdicts.**
+
+# %%
+report.in_words(verdicts, caveat=(
+    "Pooling: max, average and LSE pooling differ in how they weigh the cells of a score map, and the quick "
+    "profile's maps are small (the table above: a dozen cells at scale 1, two at the scales under 1), so they see "
+    "nearly the same cells; and in this analog the context around an object predicts its class (the "
+    "objects-or-context diagnostic of the CVPR'15 Table 1 chapter), which averaging over every cell rewards. Where "
+    "max pooling does not beat the others on classification, that is the likely mechanism (a reading of those two "
+    "diagnostics, not an experiment). The paper chose max pooling at least as much for localisation, which these "
+    "classification verdicts do not test."))
 
 # %% [markdown]
 # ```{admonition} What differs from the paper

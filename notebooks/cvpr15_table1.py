@@ -128,6 +128,16 @@ verdicts = [
 ]
 
 # %% [markdown]
+# **Reading the verdicts.**
+
+# %%
+report.in_words(verdicts, caveat=(
+    "F ≈ E is decided only when the whole 90 % interval of F - E fits inside the ±2 mAP margin, so the seeds' "
+    "spread of F - E must be small against 2 mAP; the rows' spreads in the table above show it is not, at this "
+    "number of seeds, whatever the mean. Row E starts from a box-trained head that the CVPR'14 pipeline trained on "
+    "this analog's boxes (the provenance table below), so its start is only as good as that pipeline's features."))
+
+# %% [markdown]
 # ## Where the box supervision came from
 #
 # Row E starts from a box-trained patch head. When the CVPR'14 chapter's Table 2 pipeline has a head for the same

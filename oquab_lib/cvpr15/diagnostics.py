@@ -1,4 +1,5 @@
-"""Diagnostics of the CVPR'15 location claims: the pointing game beside the location AP.
+"""Diagnostics of the CVPR'15 claims: the pointing game beside the location AP, and how many cells global pooling
+chooses among (:func:`score_map_cells`, the ablations' pooling verdicts).
 
 Location AP mixes two things: whether the class scores rank the images well, and whether the arg-max point lands on
 the object. The pointing game (Zhang et al., "Top-down neural attention by excitation backprop", ECCV 2016) isolates
@@ -16,6 +17,7 @@ import torch
 
 from oquab_lib.config import Run
 from oquab_lib.cvpr15.config import Cvpr15Config, config, location_run, seeds
+from oquab_lib.cvpr15.data import base_shape, scaled_shape
 from oquab_lib.cvpr15.inputs import shared_inputs
 from oquab_lib.cvpr15.results import SplitPrediction, cached_predictions
 from oquab_lib.cvpr15.strong import heatmap_predictions
@@ -26,6 +28,8 @@ from oquab_lib.cvpr15.tables import (
     weak_model,
 )
 from oquab_lib.localize import pointing_accuracy
+from oquab_lib.models import build_alexnet
+from oquab_lib.weak_net import WeakNet
 
 # Published pointing-game accuracies (%) on real images (Zhang et al., ECCV 2016, all test images): the
 # image-centre baseline and the range of the CNN attention maps they compare.
@@ -73,3 +77,23 @@ def pointing_table(run: Run, *, datasets: tuple[str, ...] = ("voc", "coco"), pro
 def published_pointing() -> pd.DataFrame:
     """The published real-image figures the pointing table is read against (%)."""
     return pd.DataFrame(PUBLISHED).T.rename_axis("real data (Zhang et al., ECCV 2016)")
+
+
+@torch.inference_mode()
+def score_map_cells(run: Run, width: int = 500, height: int = 375) -> pd.DataFrame:
+    """How many positions global pooling chooses among: the weak net's score-map size at each test scale, for a
+    ``width x height`` scene (VOC's most common shape) brought to the profile's base size. One row per test scale:
+    the network input (pixels) and the score map (cells, rows x columns). Shapes only: an untrained net of the source
+    architecture runs on zeros."""
+    from oquab_lib.source.config import SourceConfig
+
+    cfg = config(run)
+    net = WeakNet(build_alexnet(SourceConfig.from_section(run.section("source")).arch, 2, seed=0), 2, 4).eval()
+    base = base_shape(width, height, cfg.image_size)
+    rows = {}
+    for scale in cfg.test_scales:
+        size = scaled_shape(*base, scale, net.spec.input_size)
+        cells = net.score_maps(torch.zeros(1, 3, *size)).shape[-2:]
+        rows[scale] = {"input (px)": f"{size[0]} × {size[1]}", "score map (cells)": f"{cells[0]} × {cells[1]}",
+                       "cells": int(cells[0] * cells[1])}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("test scale")

@@ -3,8 +3,13 @@ import math
 import pandas as pd
 import torch
 
+from oquab_lib.config import Run, profile_sections
 from oquab_lib.cvpr15.config import Cvpr15Config
-from oquab_lib.cvpr15.diagnostics import framed_pointing, published_pointing
+from oquab_lib.cvpr15.diagnostics import (
+    framed_pointing,
+    published_pointing,
+    score_map_cells,
+)
 from oquab_lib.cvpr15.results import SplitPrediction
 from oquab_lib.localize import pointing_accuracy
 
@@ -38,3 +43,13 @@ def test_framed_pointing_scales_points_and_boxes_to_the_location_frame():
 def test_published_figures_are_the_cited_ones():
     table = published_pointing()
     assert isinstance(table, pd.DataFrame) and table.loc["VOC 2007 test", "image centre"] == 69.5
+
+
+def test_score_map_cells_grow_with_the_test_scale_and_match_the_output_grid(tmp_path):
+    sections = profile_sections("quick")
+    run = Run("quick", tmp_path / "data", "cpu", 0, tmp_path / "runs", sections)
+    cells = score_map_cells(run)
+    assert list(cells.index) == list(sections["cvpr15"]["test_scales"])
+    assert cells["cells"].is_monotonic_increasing and cells["cells"].iloc[0] >= 1
+    # at scale 1 a 500 x 375 scene becomes 107 x 80 px; the quick grid (stride 16, 48-px window) fits 4 x 3 cells
+    assert cells.loc[1.0, "input (px)"] == "80 × 107" and cells.loc[1.0, "score map (cells)"] == "3 × 4"
