@@ -82,6 +82,10 @@ calibration.targets_display(targets)
 # ```
 #
 # The CVPR'14 chapters take `cvpr14.num_seeds` (Tables 1 and 2, figures) and `actions.seeds` (Table 3).
+#
+# The chapter links lead to the tables and figures behind each verdict. Absolute numbers of the mini world are not
+# comparable with the paper's (see the introduction); the verdicts compare the *direction* of each effect, measured
+# with the same code that runs on real data under the `full` profile.
 
 # %% [markdown]
 # ## The same claims in earlier builds
@@ -99,10 +103,6 @@ calibration.targets_display(targets)
 sentence, history = verdict_history.for_run(run.profile, claims)
 print(sentence)
 history
-#
-# The chapter links lead to the tables and figures behind each verdict. Absolute numbers of the mini world are not
-# comparable with the paper's (see the introduction); the verdicts compare the *direction* of each effect, measured
-# with the same code that runs on real data under the `full` profile.
 
 # %% [markdown]
 # ## Records of other profiles or configs

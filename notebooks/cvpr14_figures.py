@@ -128,8 +128,8 @@ print(f"The k with the best mean validation mAP here is {ks.mean().idxmax()} ({k
 
 # %%
 report.in_words(verdicts, caveat=(
-    "The paper's differences here are about a point (its text: about +1 mAP); ours are read on the validation split "
-    "of the VOC 2007 analog, whose heads train on 150 scenes (calibration target T1), and the per-seed table above "
+    "The paper's differences here are about a point (its text: about +1 mAP); ours are read on Table 2's validation "
+    "split (the VOC 2012 analog), with heads trained on 150 scenes (calibration target T1), and the head table above "
     "shows the seeds' validation mAP moving by several points: the seeds' spread, not the size of the effect, sets "
     "what a few seeds can decide (the Claims page's calibration target T6 gives the same spread on test, and its "
     "verdict history shows these three verdicts moving between builds). Where two layers do not beat FCb alone, a "

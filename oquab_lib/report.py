@@ -286,7 +286,7 @@ def in_words(records: Sequence[Claim], caveat: str = "") -> None:
     undecided (a sentence that only applies then)."""
     verdicts = pd.Series([r.verdict for r in records], dtype=object)
     counts = ", ".join(f"{count} {verdict}" for verdict, count in verdicts.value_counts().items())
-    print(f"Of {len(records)} claims tested here: {counts or 'none'}.")
+    print(f"Of {len(records)} claim{'' if len(records) == 1 else 's'} tested here: {counts or 'none'}.")
     for verdict in (REPRODUCED, UNDECIDED, ONE_SEED, NOT_REPRODUCED, NOT_TESTED):
         names = [r.claim for r in records if r.verdict == verdict]
         if names:
