@@ -41,9 +41,10 @@ def _cell(verdict: str, low: float, high: float, seeds: int) -> str:
 
 
 def history_table(current: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-    """Claims (rows, this build's order) x builds (columns: each recorded ``"<commit>: <change>"``, then
-    :data:`THIS_BUILD`); a cell is the verdict, interval and seed count; ``moved`` says whether the verdict differs
-    between any two columns. ``current``: this build's claim records (:func:`oquab_lib.report.claims_page`)."""
+    """Claims (rows, this build's order) x builds (columns: ``chapter``, :data:`THIS_BUILD`, ``moved``, then each
+    recorded ``"<commit>: <change>"``, newest first); a cell is the verdict, interval and seed count; ``moved`` says
+    whether the verdict differs between any two builds. ``current``: this build's claim records
+    (:func:`oquab_lib.report.claims_page`)."""
     labels = {build: f"{build}: {change}" for build, change in history[["build", "change"]].drop_duplicates().values}
     cells = {label: {} for label in labels.values()}
     for row in history.itertuples():
@@ -52,8 +53,12 @@ def history_table(current: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
                          for row in current.itertuples()}
     table = pd.DataFrame(cells).reindex(list(current["claim"]))
     verdicts = table.apply(lambda column: column.str.extract(r"^(\D+?) \[", expand=False))
+    moved = ["yes" if row.dropna().nunique() > 1 else "" for _, row in verdicts.iterrows()]
+    # what a reader looks for first: this build's verdict and whether it moved; then the builds before, newest first
+    earlier = list(reversed(list(labels.values())))
+    table = table[[THIS_BUILD, *earlier]]
     table.insert(0, "chapter", list(current["chapter"]))
-    table["moved"] = ["yes" if row.dropna().nunique() > 1 else "" for _, row in verdicts.iterrows()]
+    table.insert(2, "moved", moved)
     return table.rename_axis("claim")
 
 

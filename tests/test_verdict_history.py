@@ -24,7 +24,7 @@ def test_history_sets_earlier_verdicts_beside_this_builds_and_marks_the_moved_on
                         "E beats F": ("undecided", -2.0, 2.0)})
     table = verdict_history.history_table(current, verdict_history.load(_history(tmp_path)))
     assert list(table.index) == ["C beats D", "A beats B", "E beats F"]  # this build's order
-    assert list(table.columns) == ["chapter", "abc1234: 3 seeds", "this build", "moved"]
+    assert list(table.columns) == ["chapter", "this build", "moved", "abc1234: 3 seeds"]
     assert table.loc["A beats B", "abc1234: 3 seeds"] == "undecided [-1.0, +3.0] 3s"
     assert table.loc["A beats B", "this build"] == "reproduced [+0.1, +4.0] 5s"
     assert list(table["moved"]) == ["", "yes", ""]  # a claim new in this build has nothing to move from
