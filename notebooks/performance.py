@@ -116,8 +116,10 @@ if "full" in tables:
 # long and whether that run computed anything (`make book FORCE=1` executes every chapter).
 #
 # Two-core machines differ by 2× in speed, so a time alone says little. The build measures a **machine-speed probe**
-# first (the quick AlexNet's training throughput and a GEMM's, at 2 threads), and `reference_s` is each chapter's time
-# scaled to the reference machine written in `oquab_lib/tools/probe.py` (speed 1.0).
+# (the quick AlexNet's training throughput and a GEMM's, at 2 threads) at its start and again here, at its end, and
+# takes the mean of the two: a shared machine's speed drifts while a half-hour build runs (the machine of the book's
+# budgets read from 0.78 to 1.15 × within an hour). `reference_s` is each chapter's time scaled by that mean to the
+# reference machine written in `oquab_lib/tools/probe.py` (speed 1.0).
 
 # %%
 speed = build_times.build_probe()

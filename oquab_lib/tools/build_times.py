@@ -63,13 +63,15 @@ def load(path: str | os.PathLike | None = None) -> pd.DataFrame | None:
 
 
 def build_probe() -> dict[str, object]:
-    """The machine-speed probe of this build (saved by the runner beside the build times), or one measured now when
-    the chapter runs on its own."""
+    """The machine-speed probe of this build: the reading the runner saved at its start beside the build times,
+    combined with one taken now, at its end (:func:`oquab_lib.tools.probe.spanning`); only the one taken now when the
+    chapter runs on its own."""
     from oquab_lib.tools import probe
 
     path = os.environ.get(ENV_VAR)
     saved = probe.load(Path(path).parent) if path else None
-    return saved or probe.measure()
+    now = probe.measure()
+    return probe.spanning(saved, now) if saved else now
 
 
 def with_reference_seconds(times: pd.DataFrame, speed: float) -> pd.DataFrame:

@@ -16,9 +16,20 @@ def test_rates_are_positive_on_a_tiny_budget():
     assert probe.alexnet_rate(threads=1, batch=2, seconds=0.01) > 0
 
 
-def test_saved_probe_is_read_back_beside_the_build_times(tmp_path, monkeypatch):
-    probe.save({"speed": 1.5, "alexnet_img_s": 1.0, "gemm_gflops": 1.0}, tmp_path)
+def test_the_build_probe_spans_the_saved_start_reading_and_one_at_the_end(tmp_path, monkeypatch):
+    probe.save({"speed": 0.8, "alexnet_img_s": 1000.0, "gemm_gflops": 100.0}, tmp_path)
+    end = {"speed": 1.25, "alexnet_img_s": 1600.0, "gemm_gflops": 144.0, "threads": 2, "cpu": "x", "cores": 2,
+           "kernels": "AVX512"}
+    monkeypatch.setattr(probe, "measure", lambda: dict(end))
     monkeypatch.setenv(build_times.ENV_VAR, str(tmp_path / build_times.FILE_NAME))
-    assert build_times.build_probe()["speed"] == 1.5
+    spanned = build_times.build_probe()
+    assert spanned["speed"] == 1.0 and spanned["alexnet_img_s"] == 1264.9 and spanned["gemm_gflops"] == 120.0
+    assert (spanned["speed_start"], spanned["speed_end"]) == (0.8, 1.25)
+    assert "mean of 0.80 at the start of the build and 1.25 at its end" in probe.describe(spanned)
+    monkeypatch.delenv(build_times.ENV_VAR)  # a chapter run on its own: the reading taken now
+    assert build_times.build_probe() == end
+
+
+def test_reference_seconds_scale_by_the_speed():
     times = pd.DataFrame({"chapter": ["a"], "seconds": [10.0], "entries_computed": [0]})
     assert build_times.with_reference_seconds(times, 1.5)["reference_s"].tolist() == [15.0]
