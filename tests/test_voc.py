@@ -20,6 +20,7 @@ from oquab_lib.data.voc import (
     parse_annotation,
     read_class_labels,
     read_split_ids,
+    voc_year_dir,
 )
 from oquab_lib.data.voc_actions import (
     VOCActions,
@@ -94,6 +95,20 @@ def test_read_split_ids_and_class_labels_follow_devkit_rule(voc07: Path) -> None
     chair, plant = VOC_CLASSES.index("chair"), VOC_CLASSES.index("pottedplant")
     assert labels[0, chair] == 1 and labels[0, plant] == 0 and labels[1, chair] == -1  # all three values occur
 
+
+
+def test_class_labels_are_read_again_when_a_file_changes_and_callers_get_copies(voc07: Path) -> None:
+    ids, labels = read_class_labels(voc07, "2007", "val")
+    ids.append("x")
+    labels[0, 0] = 99  # a caller editing its result does not edit the memo
+    again_ids, again = read_class_labels(voc07, "2007", "val")
+    assert "x" not in again_ids and again[0, 0] != 99
+    path = voc_year_dir(voc07, "2007") / "ImageSets" / "Main" / "aeroplane_val.txt"
+    first = path.read_text().splitlines()[0].split()
+    flipped = {"1": "-1", "-1": "1", "0": "1"}[first[-1]]
+    path.write_text("\n".join([f"{first[0]} {flipped}", *path.read_text().splitlines()[1:]]) + "\n")
+    _, edited = read_class_labels(voc07, "2007", "val")
+    assert int(edited[0, 0]) == int(flipped)
 
 # ------------------------------------------------------------------------------------------- annotations
 def test_parse_annotation_voc2007(voc07: Path) -> None:

@@ -153,8 +153,29 @@ def read_class_labels(root: str | Path, year: str, split: str) -> tuple[list[str
     columns in ``VOC_CLASSES`` order.
     """
     main = voc_year_dir(root, year) / "ImageSets" / "Main"
-    keys, labels = read_label_table([main / f"{c}_{split}.txt" for c in VOC_CLASSES], key_width=1)
-    return [k[0] for k in keys], labels
+    paths = [main / f"{c}_{split}.txt" for c in VOC_CLASSES]
+    # memoised on every file's (size, mtime_ns), like the data keys: a warm chapter reads a split's labels dozens of
+    # times (one per cache key of a table row), and parsing 20 files costs ~40 ms each time
+    signature = tuple((str(p), *_stat_signature(p)) for p in paths)
+    if signature not in _CLASS_LABELS:
+        keys, labels = read_label_table(paths, key_width=1)
+        if len(_CLASS_LABELS) >= 64:  # a few kB each; bounded all the same
+            _CLASS_LABELS.pop(next(iter(_CLASS_LABELS)))
+        _CLASS_LABELS[signature] = ([k[0] for k in keys], labels)
+    ids, labels = _CLASS_LABELS[signature]
+    return list(ids), labels.clone()
+
+
+_CLASS_LABELS: dict[tuple, tuple[list[str], torch.Tensor]] = {}  # a memo, never a decision
+
+
+def _stat_signature(path: Path) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of ``path``; ``(-1, -1)`` when it is missing (read_label_table then names it)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 def check_images_listed_exist(year_dir: Path, split_path: Path, rows: list[tuple[int, list[str]]]) -> None:
