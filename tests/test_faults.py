@@ -228,6 +228,8 @@ def test_the_data_key_follows_the_label_files_content(tmp_path):
     assert world_fingerprint(copy) != key and world_fingerprint(first) == key
     (first / "world.json").unlink()
     assert world_fingerprint(first)["data_root"] == str(first.resolve())
+    missing = world_fingerprint(tmp_path / "not-yet")  # a data root not made yet: a key all the same, no error
+    assert missing == world_fingerprint(tmp_path / "not-yet") and missing["labels"] != key["labels"]
 
 
 # ------------------------------------------------------------------------------------------------ 8. COCO, litter

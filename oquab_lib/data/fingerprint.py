@@ -49,6 +49,8 @@ def _label_names(root: str) -> list[str]:
     """:func:`label_files` as paths relative to ``root``, in the same order. Plain strings, not ``Path`` objects: a
     warm chapter asks for a data key about a hundred times, and building ~5,000 ``Path`` objects per call (the quick
     world's label files) made it 0.1 s each, most of a cached chapter's time."""
+    if not os.path.isdir(root):  # no data yet (or a typo): no label files, as for an empty folder
+        return []
     found = sorted(name for name in os.listdir(root) if name.endswith(".json")
                    and os.path.isfile(os.path.join(root, name)))
     for folder, dirs, files in os.walk(root):
