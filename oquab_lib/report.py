@@ -28,6 +28,7 @@ from oquab_lib.cache import config_hash, load_json, save_json_if_writable
 from oquab_lib.config import Run
 from oquab_lib.data.fingerprint import world_fingerprint
 from oquab_lib.spread import format_mean_std, mean_std
+from oquab_lib.verdict_history import COLOURS
 
 REPRODUCED, NOT_REPRODUCED, UNDECIDED = "reproduced", "not reproduced", "undecided"
 ONE_SEED = "undecided (one seed)"
@@ -336,12 +337,11 @@ def claims_display(frame: pd.DataFrame) -> "pd.io.formats.style.Styler":
              "profile", "chapter"]
     shown = shown[order]
     shown["chapter"] = [f'<a href="{name}.html">{name}</a>' for name in shown["chapter"]]
-    colours = {REPRODUCED: "#d9f2d9", UNDECIDED: "#fff3cd", ONE_SEED: "#fff3cd", NOT_REPRODUCED: "#f8d7da"}
     styler = shown.style.hide(axis="index").format("{:+.1f}", subset=["difference"], na_rep="–")
     # the long text columns wrap (the book's tables do not, by default) so the table fits the page
     styler = styler.set_properties(subset=["claim", "ours", "paper_figure", "interval"],
                                    **{"white-space": "normal", "min-width": "12em"})
-    return styler.map(lambda value: f"background-color: {colours[value]}" if value in colours else "",
+    return styler.map(lambda value: f"background-color: {COLOURS[value]}" if value in COLOURS else "",
                       subset=["verdict"])
 
 

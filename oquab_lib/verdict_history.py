@@ -20,7 +20,9 @@ HISTORY = Path(__file__).resolve().parents[1] / "book" / "claims_history.csv"
 COLUMNS = ("build", "change", "chapter", "claim", "verdict", "ci_low", "ci_high", "n_seeds")
 PROFILE = "quick"  # the profile the recorded builds ran at
 THIS_BUILD = "this build"
-COLOURS = {"reproduced": "#d9f2d9", "undecided": "#fff3cd", "not reproduced": "#f8d7da"}
+# background colour of each verdict, in every table of the book that shows verdicts (report.claims_display too)
+COLOURS = {"reproduced": "#d9f2d9", "undecided": "#fff3cd", "undecided (one seed)": "#fff3cd",
+           "not reproduced": "#f8d7da"}
 
 
 def load(path: str | Path = HISTORY) -> pd.DataFrame:
@@ -45,21 +47,17 @@ def history_table(current: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     recorded ``"<commit>: <change>"``, newest first); a cell is the verdict, interval and seed count; ``moved`` says
     whether the verdict differs between any two builds. ``current``: this build's claim records
     (:func:`oquab_lib.report.claims_page`)."""
-    labels = {build: f"{build}: {change}" for build, change in history[["build", "change"]].drop_duplicates().values}
-    cells = {label: {} for label in labels.values()}
-    for row in history.itertuples():
-        cells[labels[row.build]][row.claim] = _cell(row.verdict, row.ci_low, row.ci_high, row.n_seeds)
-    cells[THIS_BUILD] = {row.claim: _cell(row.verdict, row.ci_low, row.ci_high, row.n_seeds)
-                         for row in current.itertuples()}
-    table = pd.DataFrame(cells).reindex(list(current["claim"]))
-    verdicts = table.apply(lambda column: column.str.extract(r"^(\D+?) \[", expand=False))
-    moved = ["yes" if row.dropna().nunique() > 1 else "" for _, row in verdicts.iterrows()]
+    labels = history["build"] + ": " + history["change"]
+    records = pd.concat([history.assign(build=labels), current.assign(build=THIS_BUILD)], ignore_index=True)
+    records["cell"] = [_cell(r.verdict, r.ci_low, r.ci_high, r.n_seeds) for r in records.itertuples()]
+    claims = list(current["claim"])
+    cells = records.pivot(index="claim", columns="build", values="cell").reindex(claims)
+    moved = records.pivot(index="claim", columns="build", values="verdict").reindex(claims).nunique(axis=1) > 1
     # what a reader looks for first: this build's verdict and whether it moved; then the builds before, newest first
-    earlier = list(reversed(list(labels.values())))
-    table = table[[THIS_BUILD, *earlier]]
+    table = cells[[THIS_BUILD, *reversed(labels.unique())]]
     table.insert(0, "chapter", list(current["chapter"]))
-    table.insert(2, "moved", moved)
-    return table.rename_axis("claim")
+    table.insert(2, "moved", moved.map({True: "yes", False: ""}))
+    return table.rename_axis("claim").rename_axis(None, axis=1)
 
 
 def moved_sentence(table: pd.DataFrame) -> str:

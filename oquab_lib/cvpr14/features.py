@@ -156,8 +156,8 @@ def crop_rows(store: np.ndarray, patch_set: PatchSet, rows: Tensor, out_size: in
     """
     images, inverse = patch_set.image_index[rows].unique(return_inverse=True)  # sorted: sequential memmap reads
     pixels = torch.from_numpy(np.ascontiguousarray(store[images.numpy()])).to(device).float()
-    return nhwc(crop_patches(pixels, patch_set.boxes[rows], inverse, out_size, [255 * m for m in mean],
-                             [255 * s for s in std], device))
+    return crop_patches(pixels, patch_set.boxes[rows], inverse, out_size, [255 * m for m in mean],
+                        [255 * s for s in std], device)
 
 
 def used_rows(patch_set: PatchSet, skip_excluded: bool) -> Tensor:
@@ -210,7 +210,7 @@ def patch_inputs(patch_set: PatchSet, cfg: Cvpr14Config, runs_dir: Path, input_s
         normalise = uint8_normaliser(mean, std, device)
         return lambda rows: normalise(crops[rows])
     store = image_store(patch_set, runs_dir, progress)
-    return lambda rows: crop_rows(store, patch_set, rows, input_size, mean, std, device)
+    return lambda rows: nhwc(crop_rows(store, patch_set, rows, input_size, mean, std, device))
 
 
 @contextlib.contextmanager
