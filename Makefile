@@ -47,16 +47,23 @@ html: venv
 ## book: the whole book at profile=quick (README command 1).
 book: notebooks html
 
-## unit: the unit tests.
-unit: venv
-	$(PY) -m pytest -q tests
+# The test steps run two one-thread processes at once (pytest-xdist workers, or a rehearsal beside the smoke
+# chapters): on two cores that is faster than one two-thread process, whose work is mostly Python. The smoke
+# chapters and their nbval re-run use the same thread count, so their numbers agree to the last digit.
+unit nbval rehearse-quick: export OMP_NUM_THREADS := 1
 
-## nbval: execute every notebook at profile=smoke, then re-run them under nbval from an empty results cache.
+## unit: the unit tests, in two worker processes.
+unit: venv
+	$(PY) -m pytest -q -n 2 tests
+
+## nbval: execute every notebook at profile=smoke, then re-run them under nbval from an empty results cache, two
+## notebooks at a time (each notebook's cells in order in one worker; their shared cache entries are computed once).
 nbval: venv
 	rm -rf $(SMOKE)
 	$(PY) -m oquab_lib.tools.runner --toc _toc.yml --out $(SMOKE) -p profile smoke -p runs_dir $(SMOKE_RUNS) -p data_root $(SMOKE_WORLD)
 	rm -rf $(SMOKE_RUNS)
-	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(SMOKE)/*.ipynb
+	$(PY) -m pytest -q -n 2 --dist loadfile -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		$(SMOKE)/*.ipynb
 
 ## rehearse: every chapter at profile full on a tiny real-format tree (VOCdevkit, COCO 2014 names) with a random-weight
 ## torchvision AlexNet as the "ImageNet weights", then nbval-lax on the results (oquab_lib/tools/rehearse.py).
@@ -69,9 +76,10 @@ rehearse-quick: venv
 	rm -rf .rehearse-quick
 	$(PY) -m oquab_lib.tools.rehearse $(CURDIR)/.rehearse-quick --quick
 
-## test: unit tests + notebooks under nbval at smoke size + the quick full-profile rehearsal (README command 2; what
-## .ci/run calls).
-test: unit nbval rehearse-quick
+## test: unit tests, then the notebooks under nbval at smoke size beside the quick full-profile rehearsal (README
+## command 2; what .ci/run calls). Each step's output is printed whole when it ends.
+test: unit
+	$(MAKE) --no-print-directory -j2 --output-sync=target nbval rehearse-quick
 
 ## chapter: run one chapter, e.g. make chapter NB=cvpr14_table2 ARGS="-p profile full -p data_root /data"
 chapter: venv
