@@ -232,6 +232,19 @@ def test_the_data_key_follows_the_label_files_content(tmp_path):
     assert missing == world_fingerprint(tmp_path / "not-yet") and missing["labels"] != key["labels"]
 
 
+def test_the_data_key_follows_label_files_added_and_removed_after_a_call(tmp_path):
+    write_vocdevkit(tmp_path, "2007")
+    main = tmp_path / "VOCdevkit" / "VOC2007" / "ImageSets" / "Main"
+    key = world_fingerprint(tmp_path)  # the listing is memoised from here on
+    (main / "extra.txt").write_text("000001\n")
+    added = world_fingerprint(tmp_path)
+    assert added != key
+    (main / "extra.txt").rename(main / "renamed.txt")
+    assert world_fingerprint(tmp_path) not in (key, added)
+    (main / "renamed.txt").unlink()
+    assert world_fingerprint(tmp_path) == key
+
+
 # ------------------------------------------------------------------------------------------------ 8. COCO, litter
 def test_coco_without_annotations_or_with_string_boxes_is_a_one_line_error(tmp_path):
     image_dir, ann_file = write_coco(tmp_path, "val2017")

@@ -21,6 +21,8 @@ from pathlib import Path
 LABEL_FOLDERS = frozenset({"ImageSets", "Annotations", "annotations"})
 SKIPPED = frozenset({"JPEGImages", "SegmentationClass", "SegmentationObject", "images", "source"})  # no labels below
 _DIGESTS: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256): a memo, never a decision
+_LISTINGS: dict[str, tuple[list[tuple[str, int | None]], list[str]]] = {}  # root -> (folders walked with their
+# mtime_ns, label files relative to root): a memo, checked at every call
 
 
 def world_fingerprint(data_root: str | Path) -> dict[str, str]:
@@ -48,18 +50,31 @@ def label_files(root: Path) -> list[Path]:
 def _label_names(root: str) -> list[str]:
     """:func:`label_files` as paths relative to ``root``, in the same order. Plain strings, not ``Path`` objects: a
     warm chapter asks for a data key about a hundred times, and building ~5,000 ``Path`` objects per call (the quick
-    world's label files) made it 0.1 s each, most of a cached chapter's time."""
+    world's label files) made it 0.1 s each, most of a cached chapter's time. The listing is memoised on the
+    modification times of the folders walked: adding, removing or renaming a file changes its folder's."""
     if not os.path.isdir(root):  # no data yet (or a typo): no label files, as for an empty folder
         return []
-    found = sorted(name for name in os.listdir(root) if name.endswith(".json")
-                   and os.path.isfile(os.path.join(root, name)))
+    known = _LISTINGS.get(root)
+    if known is not None and all(_mtime(folder) == mtime for folder, mtime in known[0]):
+        return known[1]
+    folders, found = [], sorted(name for name in os.listdir(root) if name.endswith(".json")
+                                and os.path.isfile(os.path.join(root, name)))
     for folder, dirs, files in os.walk(root):
+        folders.append((folder, _mtime(folder)))
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED and not d.startswith(".")  # a nested data set (e.g. a
                          and not os.path.isfile(os.path.join(folder, d, "world.json")))  # world's variants/) has its own key
         relative = os.path.relpath(folder, root)
         if LABEL_FOLDERS.intersection(relative.split(os.sep)):
             found += [os.path.join(relative, f) for f in sorted(files) if not f.startswith(".")]
+    _LISTINGS[root] = (folders, found)
     return found
+
+
+def _mtime(folder: str) -> int | None:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:  # removed since: the listing is stale
+        return None
 
 
 def labels_digest(root: Path) -> str:
